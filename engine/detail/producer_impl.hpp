@@ -1,0 +1,37 @@
+// ProducerImpl: encodes an EventInput into an IngestItem and hands it to the sequencer under
+// the credit bound (INV-7) and the stop handshake. See producer.cpp for the push protocol.
+#pragma once
+#include <sessionring/append_options.hpp>
+#include <sessionring/event_input.hpp>
+
+#include "detail/session_core.hpp"
+
+#include <memory>
+
+namespace sessionring::detail {
+
+class ProducerImpl {
+ public:
+  /// `keep_alive` may be null when the owner keeps the core alive (the session's own producer).
+  ProducerImpl(SessionCore& core, ProducerSlot* slot, std::shared_ptr<SessionCore> keep_alive)
+      : core_(core), slot_(slot), keep_alive_(std::move(keep_alive)) {}
+  ~ProducerImpl() { core_.release_producer(slot_); }
+  ProducerImpl(const ProducerImpl&) = delete;
+  ProducerImpl& operator=(const ProducerImpl&) = delete;
+
+  Status push(const EventInput& in, const AppendOptions& options, Completion* completion);
+  Result<AppendResult> push_wait(const EventInput& in, const AppendOptions& options);
+  std::uint64_t in_flight() const noexcept {
+    // relaxed: an estimate for observers
+    return slot_->pushed.load(std::memory_order_relaxed) - slot_->consumed.load(std::memory_order_relaxed);
+  }
+
+ private:
+  Status wait_for_credit(std::uint64_t pushed, const AppendOptions& options);
+
+  SessionCore& core_;
+  ProducerSlot* const slot_;
+  const std::shared_ptr<SessionCore> keep_alive_;
+};
+
+}  // namespace sessionring::detail

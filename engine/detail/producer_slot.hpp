@@ -1,0 +1,31 @@
+// ProducerSlot: the per-producer state shared with the sequencer. Owned by the SessionCore
+// for its whole life (slots are reused by later producers, never freed early), so the
+// sequencer may touch a slot after its producer went away.
+#pragma once
+#include <sessionring/config.hpp>
+
+#include "detail/completion.hpp"
+#include "detail/ingest_queue.hpp"
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+
+namespace sessionring::detail {
+
+struct ProducerSlot {
+  // Events the owning producer pushed (or is about to push). Writer: the owning producer
+  // ((A1) seq_cst before it checks `accepting`, and a relaxed roll-back if it then gives up).
+  // Reader: the sequencer at stop (A3), to wait until every accepted event is taken.
+  alignas(kCacheLine) std::atomic<std::uint64_t> pushed{0};
+  // Events of this producer the sequencer has taken off the queue. Writer: sequencer (A2,
+  // seq_cst: release for the credit check, seq_cst as the `space` WaitGate publication).
+  // Reader: the owning producer's credit check (acquire, pairs with A2) and stats.
+  alignas(kCacheLine) std::atomic<std::uint64_t> consumed{0};
+  alignas(kCacheLine) Completion completion;
+  std::unique_ptr<IngestQueue::Token> token;  // the owning producer's queue token
+  std::uint32_t index = 0;
+  bool in_use = false;  // guarded by SessionCore::producers_mutex_
+};
+
+}  // namespace sessionring::detail

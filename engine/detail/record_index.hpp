@@ -1,0 +1,61 @@
+// RecordIndex: sequence → pointer to an immutable record, for one writer and any number of
+// concurrent readers without locks. Entries live in levels that are allocated once and never
+// move (level k holds kBase << k entries), so a reader never sees a reallocation.
+// Readers may only look up sequences the writer has published (INV-2: the owner publishes
+// with a release/seq_cst store of its latest sequence after set()).
+#pragma once
+#include <sessionring/config.hpp>
+
+#include <array>
+#include <atomic>
+#include <bit>
+#include <cstddef>
+#include <memory>
+
+namespace sessionring::detail {
+
+class RecordIndex {
+ public:
+  RecordIndex() = default;
+  RecordIndex(const RecordIndex&) = delete;
+  RecordIndex& operator=(const RecordIndex&) = delete;
+  ~RecordIndex() {
+    for (auto& l : levels_) delete[] l.load(std::memory_order_relaxed);  // relaxed: no concurrent users at destruction
+  }
+
+  /// Writer only. Sequence seq >= 1.
+  void set(Sequence seq, const std::byte* record) {
+    const auto [level, offset] = locate(seq);
+    const std::byte** entries = levels_[level].load(std::memory_order_relaxed);  // relaxed: writer's own store
+    if (entries == nullptr) {
+      entries = new const std::byte*[kBase << level]();
+      // Release: pairs with the acquire in get(); the owner's later publication of its latest
+      // sequence also orders it, this keeps get() safe on its own.
+      levels_[level].store(entries, std::memory_order_release);
+    }
+    entries[offset] = record;
+  }
+
+  /// Any thread, for a sequence already published by the owner.
+  const std::byte* get(Sequence seq) const noexcept {
+    const auto [level, offset] = locate(seq);
+    const std::byte** entries = levels_[level].load(std::memory_order_acquire);  // pairs with set()
+    return entries == nullptr ? nullptr : entries[offset];
+  }
+
+ private:
+  static constexpr std::size_t kBase = 1024;
+  struct Where {
+    std::size_t level, offset;
+  };
+  static Where locate(Sequence seq) noexcept {
+    const std::size_t i = seq - 1;
+    const std::size_t j = i / kBase + 1;
+    const std::size_t level = std::bit_width(j) - 1;
+    return {level, i - ((std::size_t{1} << level) - 1) * kBase};
+  }
+  // Level pointers: written once by the writer (release), read by readers (acquire).
+  std::array<std::atomic<const std::byte**>, 48> levels_{};
+};
+
+}  // namespace sessionring::detail

@@ -1,0 +1,100 @@
+// SessionCore: everything one session's engine shares between its threads: options, the log,
+// the ingest queue, the ring, producer slots, the subscriber registry, counters. The public
+// Session, Producer and Subscription handles each hold a shared_ptr to it.
+#pragma once
+#include <sessionring/session_options.hpp>
+#include <sessionring/session_stats.hpp>
+
+#include "detail/ingest_queue.hpp"
+#include "detail/producer_slot.hpp"
+#include "detail/ring_buffer.hpp"
+#include "detail/wait_gate.hpp"
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace sessionring::detail {
+
+class Subscriber;
+class ProducerImpl;
+
+class SessionCore : public std::enable_shared_from_this<SessionCore> {
+ public:
+  SessionCore(SessionOptions options, std::shared_ptr<SessionLog> log);
+  ~SessionCore();
+
+  /// Starts the sequencer thread (after the dedupe index is rebuilt from the log).
+  Status start();
+  /// Session::stop(): see session.hpp. Idempotent; joins the sequencer.
+  Status stop();
+
+  Result<ProducerSlot*> acquire_producer();
+  void release_producer(ProducerSlot* slot);
+
+  void add_subscriber(Subscriber* s);
+  void remove_subscriber(Subscriber* s);
+  std::uint64_t next_subscriber_id() noexcept { return next_sub_id_.fetch_add(1, std::memory_order_relaxed); }  // relaxed: unique ids only
+
+  SessionStats stats() const;
+
+  /// True once the sequencer has published its final sequence and exited.
+  bool closed() const noexcept { return closed_.load(std::memory_order_seq_cst); }  // pairs with (X1)
+  Sequence final_sequence() const noexcept { return ring.cursor(); }
+
+  const SessionOptions options;
+  const std::string& id() const noexcept { return options.session_id; }
+  const std::shared_ptr<SessionLog> log;
+  RingBuffer ring;
+  const std::unique_ptr<IngestQueue> queue;
+  WaitGate doorbell;  // the sequencer parks here; producers ring it after a push
+  WaitGate space;     // producers out of credit park here; the sequencer rings it after a pop
+
+  // Writer: stop() (seq_cst, S1). Readers: producers before each push ((A1) handshake, seq_cst).
+  std::atomic<bool> accepting{true};
+  // Writer: stop() (seq_cst, S2). Reader: the sequencer (doorbell ready() and its loop).
+  std::atomic<bool> stop_requested{false};
+
+  // Counters: written by the sequencer (relaxed: statistics only), read by stats().
+  std::atomic<std::uint64_t> events_sequenced{0};
+  std::atomic<std::uint64_t> duplicates{0};
+  std::atomic<std::uint64_t> batches{0};
+  std::atomic<std::uint64_t> oversize_events{0};
+  std::atomic<std::uint64_t> store_failures{0};
+  std::atomic<std::uint64_t> unstored_at_stop{0};  // accepted events the store refused until stop gave up
+
+  void set_last_store_error(const Error& e);
+  std::optional<Error> last_store_error() const;
+  void mark_closed() noexcept;
+
+ private:
+  friend class Sequencer;
+  std::thread sequencer_;
+  std::mutex stop_mutex_;
+  bool stopped_ = false;  // guarded by stop_mutex_
+  // Writer: sequencer when it exits (X1, seq_cst: publishes the final cursor and is the ring
+  // WaitGate publication). Readers: subscribers deciding they are closed.
+  std::atomic<bool> closed_{false};
+
+  mutable std::mutex producers_mutex_;
+  std::vector<std::unique_ptr<ProducerSlot>> slots_;  // guarded; elements never freed before ~SessionCore
+  std::uint32_t producers_alive_ = 0;                 // guarded
+
+  mutable std::mutex subscribers_mutex_;
+  std::vector<Subscriber*> subscribers_;  // guarded
+  std::atomic<std::uint64_t> next_sub_id_{1};  // writer/reader: subscribe() (relaxed fetch_add: ids only)
+
+  mutable std::mutex error_mutex_;
+  std::optional<Error> last_store_error_;  // guarded
+
+ public:
+  // Session::append's shared producer (created on first use), serialised by its mutex.
+  std::mutex shared_producer_mutex;
+  std::unique_ptr<ProducerImpl> shared_producer;  // guarded by shared_producer_mutex
+};
+
+}  // namespace sessionring::detail

@@ -1,0 +1,70 @@
+// Subscriber: one subscription's cursor and delivery logic (INV-3, INV-4). Reads the ring
+// while its cursor is inside the ring's window; otherwise reads the store from its cursor
+// (backfill, or after being lapped) and rejoins the ring once it is back within half a ring
+// of the head (hysteresis, so it does not flap between the two).
+// Threads: poll() by one thread at a time (the owner); unsubscribe() and the observers by any.
+#pragma once
+#include <sessionring/subscribe_options.hpp>
+#include <sessionring/subscription_stats.hpp>
+
+#include "detail/session_core.hpp"
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+namespace sessionring::detail {
+
+class Subscriber {
+ public:
+  Subscriber(std::shared_ptr<SessionCore> core, SubscribeOptions options);
+  ~Subscriber();
+
+  Result<std::size_t> poll(FunctionRef<void(const EventView&)> handler, std::size_t max, Deadline deadline);
+  Status unsubscribe();
+
+  Sequence cursor() const noexcept { return cursor_.load(std::memory_order_relaxed); }  // relaxed: observer
+  SubscriptionState state() const noexcept { return state_.load(std::memory_order_relaxed); }
+  bool caught_up() const noexcept { return caught_up_flag_.load(std::memory_order_relaxed); }
+  std::uint64_t lapped_count() const noexcept { return lapped_.load(std::memory_order_relaxed); }
+  std::uint64_t lag() const noexcept;
+  std::uint64_t lead() const noexcept;
+  SubscriptionStats stats() const noexcept;
+  bool is_closed() const noexcept { return unsubscribed_.load(std::memory_order_seq_cst); }  // pairs with (U1)
+
+ private:
+  enum class Mode : std::uint8_t { ring, store };
+  void read_ring(FunctionRef<void(const EventView&)>& handler, std::size_t max, Sequence head, std::size_t& delivered);
+  Status read_store(FunctionRef<void(const EventView&)>& handler, std::size_t max, std::size_t& delivered);
+  void deliver(FunctionRef<void(const EventView&)>& handler, const EventView& v, std::size_t& delivered);
+  bool deliver_from_store(FunctionRef<void(const EventView&)>& handler, Sequence seq, std::size_t& delivered);
+  void maybe_rejoin(Sequence head);
+  void enter_store(SubscriptionState why);
+  void wait(Deadline deadline);
+  void set_cursor(Sequence next) noexcept {
+    next_ = next;
+    cursor_.store(next, std::memory_order_relaxed);  // relaxed: observers only
+  }
+
+  const std::shared_ptr<SessionCore> core_;
+  const EventFilter filter_;
+  const bool filter_all_;
+  std::function<void(Sequence)> on_caught_up_;
+  const std::uint64_t id_;
+  Mode mode_ = Mode::ring;
+  Sequence next_ = 1;               // poll thread only: next sequence to consider
+  std::vector<std::uint64_t> buf_;  // poll thread only: copy of one ring slot
+
+  std::atomic<Sequence> cursor_{1};  // writer: poll thread (relaxed); readers: observers; mirrors next_
+  std::atomic<SubscriptionState> state_{SubscriptionState::backfilling};  // writer: poll thread; readers: observers (relaxed)
+  std::atomic<bool> caught_up_flag_{false};   // writer: poll thread; readers: observers (relaxed)
+  std::atomic<std::uint64_t> lapped_{0};      // writer: poll thread; readers: observers (relaxed)
+  std::atomic<std::uint64_t> store_reads_{0}; // writer: poll thread; readers: observers (relaxed)
+  std::atomic<std::uint64_t> delivered_{0};   // writer: poll thread; readers: observers (relaxed)
+  // Writer: unsubscribe() (U1, seq_cst: WaitGate publication so a sleeping poll wakes);
+  // readers: poll() and its wait predicate.
+  std::atomic<bool> unsubscribed_{false};
+};
+
+}  // namespace sessionring::detail

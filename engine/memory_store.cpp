@@ -1,0 +1,191 @@
+// MemoryStore: records in append-only arenas, a lock-free sequence index for readers, an id
+// index under a shared mutex for find_by_id. See include/sessionring/memory_store.hpp.
+#include <sessionring/event_record.hpp>
+#include <sessionring/memory_store.hpp>
+#include <sessionring/session_id.hpp>
+
+#include "detail/id_index.hpp"
+#include "detail/record_index.hpp"
+#include "detail/wait_gate.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <shared_mutex>
+#include <vector>
+
+namespace sessionring {
+namespace {
+
+class MemorySessionLog final : public SessionLog {
+ public:
+  explicit MemorySessionLog(std::string id) : id_(std::move(id)) {}
+
+  std::string_view session_id() const noexcept override { return id_; }
+
+  Status append(const AppendBatch& batch) override {
+    if (batch.size() == 0) return {};
+    const Sequence latest = latest_.load(std::memory_order_relaxed);  // relaxed: the writer's own value
+    if (batch.first_sequence != latest + 1)
+      return Status(Errc::sequence_conflict, "session '" + id_ + "': batch starts at sequence " +
+                                                 std::to_string(batch.first_sequence) + " but the latest is " +
+                                                 std::to_string(latest) + " (is a second writer appending?)");
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      const auto rec = batch.records[i];
+      std::byte* dst = allocate(rec.size());
+      std::memcpy(dst, rec.data(), rec.size());
+      index_.set(batch.first_sequence + i, dst);
+    }
+    {
+      std::unique_lock lock(ids_mutex_);
+      for (std::size_t i = 0; i < batch.size(); ++i)
+        ids_.insert(detail::IdIndex::hash(batch.events[i].id), batch.first_sequence + i);
+    }
+    // (M1) seq_cst: publishes the records and index entries above to readers (pairs with the
+    // acquire in read()/get) and is the WaitGate publication for wait_for().
+    latest_.store(batch.last_sequence(), std::memory_order_seq_cst);
+    gate_.notify_all();
+    return {};
+  }
+
+  Sequence latest_sequence() const noexcept override {
+    return latest_.load(std::memory_order_acquire);  // pairs with (M1)
+  }
+
+  Status read(const EventQuery& q, FunctionRef<bool(const EventView&)> visit) const override {
+    const Sequence hi = latest_.load(std::memory_order_acquire);  // pairs with (M1)
+    const Sequence last = std::min(hi, q.before == 0 ? 0 : q.before - 1);
+    const bool all = q.filter.matches_everything();
+    std::size_t n = 0;
+    for (Sequence s = q.after + 1; s <= last && s > q.after; ++s) {
+      const std::byte* rec = index_.get(s);
+      if (!all && !(q.filter.matches_type(EventRecord::type_of(rec)) &&
+                    q.filter.matches_run(EventRecord::run_id_of(rec))))
+        continue;
+      EventView v;
+      if (!EventRecord::decode({rec, EventRecord::size_of(rec)}, id_, v))
+        return Status(Errc::damaged_store, "session '" + id_ + "': record " + std::to_string(s) + " is malformed");
+      if (!visit(v)) break;
+      if (q.limit != 0 && ++n >= q.limit) break;
+    }
+    return {};
+  }
+
+  Result<Event> find_by_id(std::string_view id) const override {
+    const Sequence hi = latest_.load(std::memory_order_acquire);  // pairs with (M1)
+    std::shared_lock lock(ids_mutex_);
+    const Sequence s = ids_.find(detail::IdIndex::hash(id), [&](Sequence c) {
+      return c <= hi && EventRecord::id_of(index_.get(c)) == id;
+    });
+    if (s == 0) return Error(Errc::not_found, "session '" + id_ + "' has no event with id '" + std::string(id) + "'");
+    const std::byte* rec = index_.get(s);
+    EventView v;
+    EventRecord::decode({rec, EventRecord::size_of(rec)}, id_, v);
+    return v.to_event();
+  }
+
+  Result<Sequence> wait_for(Sequence after, Deadline deadline) const override {
+    gate_.wait_until([&] { return latest_.load(std::memory_order_seq_cst) > after; }, deadline);  // pairs with (M1)
+    return latest_.load(std::memory_order_acquire);
+  }
+
+  std::atomic<bool> has_writer{false};  // writer: open/close of writer handles (under the store mutex); reader: open
+
+ private:
+  std::byte* allocate(std::size_t n) {
+    if (n > left_) {
+      const std::size_t size = std::max<std::size_t>(kBlock, n);
+      blocks_.push_back(std::make_unique<std::byte[]>(size));
+      next_ = blocks_.back().get();
+      left_ = size;
+    }
+    std::byte* p = next_;
+    next_ += n;
+    left_ -= n;
+    return p;
+  }
+
+  static constexpr std::size_t kBlock = 1 << 20;
+  const std::string id_;
+  std::vector<std::unique_ptr<std::byte[]>> blocks_;  // writer only; records never move
+  std::byte* next_ = nullptr;
+  std::size_t left_ = 0;
+  detail::RecordIndex index_;
+  mutable std::shared_mutex ids_mutex_;
+  detail::IdIndex ids_;
+  std::atomic<Sequence> latest_{0};  // writer: append (M1); readers: every read path; publishes records+index
+  mutable detail::WaitGate gate_;
+};
+
+// A handle: forwards to the shared log; the writer handle releases the writer role on close.
+class MemoryLogHandle final : public SessionLog {
+ public:
+  MemoryLogHandle(std::shared_ptr<MemorySessionLog> log, std::shared_ptr<std::mutex> store_mutex, bool writer)
+      : log_(std::move(log)), store_mutex_(std::move(store_mutex)), writer_(writer) {}
+  ~MemoryLogHandle() override {
+    if (writer_) {
+      std::lock_guard lock(*store_mutex_);
+      log_->has_writer.store(false, std::memory_order_relaxed);  // relaxed: guarded by the store mutex
+    }
+  }
+  std::string_view session_id() const noexcept override { return log_->session_id(); }
+  Status append(const AppendBatch& batch) override {
+    if (!writer_)
+      return Status(Errc::validation_error, "session '" + std::string(log_->session_id()) +
+                                                "' was opened read-only; append needs OpenMode::write");
+    return log_->append(batch);
+  }
+  Sequence latest_sequence() const noexcept override { return log_->latest_sequence(); }
+  Status read(const EventQuery& q, FunctionRef<bool(const EventView&)> visit) const override {
+    return log_->read(q, visit);
+  }
+  Result<Event> find_by_id(std::string_view id) const override { return log_->find_by_id(id); }
+  Result<Sequence> wait_for(Sequence after, Deadline deadline) const override {
+    return log_->wait_for(after, deadline);
+  }
+
+ private:
+  std::shared_ptr<MemorySessionLog> log_;
+  std::shared_ptr<std::mutex> store_mutex_;
+  bool writer_;
+};
+
+}  // namespace
+
+struct MemoryStore::State {
+  std::shared_ptr<std::mutex> mutex = std::make_shared<std::mutex>();
+  std::map<std::string, std::shared_ptr<MemorySessionLog>, std::less<>> sessions;
+};
+
+MemoryStore::MemoryStore() : state_(std::make_unique<State>()) {}
+MemoryStore::~MemoryStore() = default;
+
+std::shared_ptr<MemoryStore> MemoryStore::create() { return std::shared_ptr<MemoryStore>(new MemoryStore()); }
+
+Result<std::shared_ptr<SessionLog>> MemoryStore::open(std::string_view session_id, OpenMode mode) {
+  if (Status st = validate_session_id(session_id); !st) return st.error();
+  std::lock_guard lock(*state_->mutex);
+  auto it = state_->sessions.find(session_id);
+  if (it == state_->sessions.end()) {
+    if (mode == OpenMode::read)
+      return Error(Errc::not_found, "memory store has no session '" + std::string(session_id) + "'");
+    it = state_->sessions.emplace(std::string(session_id), std::make_shared<MemorySessionLog>(std::string(session_id)))
+             .first;
+  }
+  if (mode == OpenMode::write) {
+    if (it->second->has_writer.load(std::memory_order_relaxed))  // relaxed: guarded by the store mutex
+      return Error(Errc::writer_conflict, "session '" + std::string(session_id) + "' already has a writer");
+    it->second->has_writer.store(true, std::memory_order_relaxed);
+  }
+  return std::shared_ptr<SessionLog>(
+      std::make_shared<MemoryLogHandle>(it->second, state_->mutex, mode == OpenMode::write));
+}
+
+Result<std::vector<std::string>> MemoryStore::list_sessions() const {
+  std::lock_guard lock(*state_->mutex);
+  std::vector<std::string> out;
+  for (const auto& [id, log] : state_->sessions) out.push_back(id);
+  return out;
+}
+
+}  // namespace sessionring

@@ -1,0 +1,150 @@
+// The push protocol (docs/design.md "Publish steps", step 0):
+//   a. validate and encode the event into an IngestItem (inline up to 224 bytes)
+//   b. take a credit: pushed − consumed < ingest_capacity, else wait (deadline) or queue_full
+//   c. (A1) pushed+1 (seq_cst), then check `accepting` (seq_cst): the stop handshake with (S1)
+//   d. push into the queue (the queue's own release/acquire carries the item to the sequencer)
+//   e. (D1) seq_cst fence, then ring the doorbell if the sequencer sleeps (WaitGate protocol)
+#include <sessionring/event_record.hpp>
+#include <sessionring/producer.hpp>
+
+#include "detail/producer_impl.hpp"
+#include "detail/spin.hpp"
+
+#include <chrono>
+#include <cstring>
+#include <random>
+#include <thread>
+
+namespace sessionring {
+namespace detail {
+namespace {
+
+// 128 random bits as 32 lowercase hex digits; a per-thread splitmix64 stream.
+void generate_id(char* out) {
+  thread_local std::uint64_t state = [] {
+    std::random_device rd;
+    return (std::uint64_t{rd()} << 32) ^ rd() ^
+           static_cast<std::uint64_t>(std::hash<std::thread::id>{}(std::this_thread::get_id()));
+  }();
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (int half = 0; half < 2; ++half) {
+    std::uint64_t z = (state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    z ^= z >> 31;
+    for (int i = 0; i < 16; ++i) out[half * 16 + i] = kHex[(z >> (60 - 4 * i)) & 0xf];
+  }
+}
+
+std::int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+Status ProducerImpl::wait_for_credit(std::uint64_t pushed, const AppendOptions& options) {
+  const std::uint64_t cap = core_.options.ingest_capacity;
+  auto has_credit = [&] {
+    return pushed - slot_->consumed.load(std::memory_order_seq_cst) < cap ||  // pairs with (A2)
+           !core_.accepting.load(std::memory_order_seq_cst);                  // pairs with (S1)
+  };
+  if (pushed - slot_->consumed.load(std::memory_order_acquire) < cap) return {};  // pairs with (A2)
+  auto full = [&] {
+    return Status(Errc::queue_full, "ingest queue of session '" + core_.id() + "' is full (" +
+                                        std::to_string(cap) + " events in flight for this producer)");
+  };
+  if (options.on_full == FullPolicy::fail) return full();
+  if (!spin_then_yield(has_credit)) core_.space.wait_until(has_credit, options.deadline);
+  if (!core_.accepting.load(std::memory_order_acquire)) return {};  // step c reports `stopped`
+  if (pushed - slot_->consumed.load(std::memory_order_acquire) >= cap) return full();
+  return {};
+}
+
+Status ProducerImpl::push(const EventInput& in, const AppendOptions& options, Completion* completion) {
+  // a. validate and encode
+  if (!is_valid_event_type(static_cast<std::uint8_t>(in.type)))
+    return Status(Errc::validation_error, "event type value " + std::to_string(static_cast<unsigned>(in.type)) +
+                                              " is not one of the 28 EventType values");
+  char generated[32];
+  std::string_view id = in.id;
+  if (id.empty()) {
+    generate_id(generated);
+    id = std::string_view(generated, sizeof generated);
+  }
+  EventInput e = in;
+  e.id = id;
+  const std::size_t size = EventRecord::encoded_size(e);
+  if (size == 0)
+    return Status(Errc::validation_error, "an id, run_id, correlation_id or provider is longer than 65535 bytes");
+  if (size > core_.options.max_event_bytes)
+    return Status(Errc::event_too_large, "event of " + std::to_string(size) + " encoded bytes exceeds max_event_bytes = " +
+                                             std::to_string(core_.options.max_event_bytes) + " of session '" +
+                                             core_.id() + "'");
+  // b. credit
+  const std::uint64_t pushed = slot_->pushed.load(std::memory_order_relaxed);  // relaxed: our own counter
+  if (Status st = wait_for_credit(pushed, options); !st) return st;
+
+  IngestItem item;
+  item.producer = slot_;
+  item.completion = completion;
+  item.size = static_cast<std::uint32_t>(size);
+  item.reserved = 0;
+  item.spill = size > IngestItem::kInlineBytes ? new std::byte[size] : nullptr;
+  EventRecord::encode(item.record(), e, id, in.timestamp_ns != 0 ? in.timestamp_ns : now_ns(), 0);
+
+  // c. stop handshake
+  slot_->pushed.store(pushed + 1, std::memory_order_seq_cst);  // (A1) pairs with (S1)/(A3)
+  auto give_back = [&](Status st) {
+    slot_->pushed.store(pushed, std::memory_order_relaxed);  // relaxed: the sequencer re-reads until stable
+    delete[] item.spill;
+    return st;
+  };
+  if (!core_.accepting.load(std::memory_order_seq_cst))  // pairs with (S1)
+    return give_back(Status(Errc::stopped, "session '" + core_.id() + "' is stopped"));
+
+  // d. push (the Boost backend can be full even with credit: wait or fail like step b)
+  while (!core_.queue->push(*slot_->token, item)) {
+    if (options.on_full == FullPolicy::fail || std::chrono::steady_clock::now() >= options.deadline)
+      return give_back(Status(Errc::queue_full, "ingest queue of session '" + core_.id() + "' is full"));
+    std::this_thread::yield();
+  }
+  // e. doorbell. (D1) The queue's internal stores are not seq_cst, so a fence orders the push
+  // before the WaitGate's waiter check (G1); pairs with (G2)/(G3) in the sequencer's park.
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  core_.doorbell.notify_all();
+  return {};
+}
+
+Result<AppendResult> ProducerImpl::push_wait(const EventInput& in, const AppendOptions& options) {
+  Completion& c = slot_->completion;
+  c.reset();
+  if (Status st = push(in, options, &c); !st) return st.error();
+  auto done = [&] { return c.is_done(); };  // (C2)
+  if (!spin_then_yield(done)) c.gate.wait_until(done, WaitGate::Deadline::max());
+  if (c.error != Errc::ok)
+    return Error(c.error, "session '" + core_.id() + "': the store refused the batch holding this event" +
+                              (core_.last_store_error() ? ": " + core_.last_store_error()->message() : std::string()));
+  return AppendResult{c.sequence, c.duplicate};
+}
+
+}  // namespace detail
+
+Producer::Producer(std::unique_ptr<detail::ProducerImpl> impl) : impl_(std::move(impl)) {}
+Producer::Producer(Producer&&) noexcept = default;
+Producer& Producer::operator=(Producer&&) noexcept = default;
+Producer::~Producer() = default;
+
+Status Producer::append(const EventInput& event, const AppendOptions& options) {
+  if (!impl_) return Status(Errc::closed, "this Producer was moved from");
+  return impl_->push(event, options, nullptr);
+}
+
+Result<AppendResult> Producer::append_wait(const EventInput& event, const AppendOptions& options) {
+  if (!impl_) return Error(Errc::closed, "this Producer was moved from");
+  return impl_->push_wait(event, options);
+}
+
+std::uint64_t Producer::in_flight_approx() const noexcept { return impl_ ? impl_->in_flight() : 0; }
+
+}  // namespace sessionring

@@ -1,0 +1,84 @@
+#include <sessionring/push_subscription.hpp>
+
+#include "detail/subscriber.hpp"
+
+#include <chrono>
+#include <mutex>
+#include <thread>
+
+namespace sessionring {
+
+struct PushSubscription::State {
+  std::shared_ptr<detail::Subscriber> sub;
+  Handler handler;
+  std::thread thread;
+  std::atomic<bool> finished{false};  // writer: the push thread on exit (release); readers: finished() (acquire)
+  mutable std::mutex error_mutex;
+  std::string error;  // guarded by error_mutex
+
+  void run() {
+    for (;;) {
+      try {
+        auto r = sub->poll(handler, Subscription::kAll,
+                           std::chrono::steady_clock::now() + std::chrono::milliseconds(200));
+        if (!r) break;  // closed by unsubscribe()
+      } catch (const std::exception& e) {
+        std::lock_guard lock(error_mutex);
+        error = e.what();
+        break;
+      } catch (...) {
+        std::lock_guard lock(error_mutex);
+        error = "handler threw a non-std::exception";
+        break;
+      }
+      if (sub->state() == SubscriptionState::closed) break;
+    }
+    finished.store(true, std::memory_order_release);  // pairs with finished()
+  }
+};
+
+PushSubscription::PushSubscription(std::unique_ptr<State> state) : state_(std::move(state)) {}
+
+PushSubscription PushSubscription::start(std::shared_ptr<detail::Subscriber> sub, Handler handler) {
+  auto state = std::make_unique<State>();
+  state->sub = std::move(sub);
+  state->handler = std::move(handler);
+  state->thread = std::thread([s = state.get()] { s->run(); });
+  return PushSubscription(std::move(state));
+}
+PushSubscription::PushSubscription(PushSubscription&&) noexcept = default;
+PushSubscription& PushSubscription::operator=(PushSubscription&& other) noexcept {
+  if (this != &other) {
+    if (state_) (void)unsubscribe();
+    state_ = std::move(other.state_);
+  }
+  return *this;
+}
+PushSubscription::~PushSubscription() {
+  if (state_ && !state_->sub->is_closed()) (void)unsubscribe();
+  if (state_ && state_->thread.joinable()) state_->thread.join();
+}
+
+Status PushSubscription::unsubscribe() {
+  if (!state_) return Status(Errc::closed, "this PushSubscription was moved from");
+  Status st = state_->sub->unsubscribe();  // wakes the thread's poll_wait
+  if (state_->thread.joinable() && state_->thread.get_id() != std::this_thread::get_id()) state_->thread.join();
+  return st;
+}
+
+Sequence PushSubscription::cursor() const noexcept { return state_ ? state_->sub->cursor() : 0; }
+SubscriptionState PushSubscription::state() const noexcept {
+  return state_ ? state_->sub->state() : SubscriptionState::closed;
+}
+SubscriptionStats PushSubscription::stats() const noexcept { return state_ ? state_->sub->stats() : SubscriptionStats{}; }
+std::uint64_t PushSubscription::delivered() const noexcept { return stats().delivered; }
+bool PushSubscription::finished() const noexcept {
+  return !state_ || state_->finished.load(std::memory_order_acquire);  // pairs with run()'s release
+}
+std::string PushSubscription::last_error() const {
+  if (!state_) return {};
+  std::lock_guard lock(state_->error_mutex);
+  return state_->error;
+}
+
+}  // namespace sessionring

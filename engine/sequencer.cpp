@@ -1,0 +1,245 @@
+// The sequencer loop. Step numbers match docs/design.md "Publish steps".
+#include "detail/sequencer.hpp"
+
+#include <sessionring/event_record.hpp>
+
+#include "detail/session_core.hpp"
+#include "detail/spin.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <thread>
+
+namespace sessionring::detail {
+
+Sequencer::Sequencer(SessionCore& core) : core_(core) {
+  const std::size_t batch = core.options.max_batch;
+  items_.resize(batch);
+  views_.reserve(batch);
+  records_.reserve(batch);
+  hashes_.reserve(batch);
+  stored_items_.reserve(batch);
+  waiters_.reserve(64);
+}
+
+Status Sequencer::load() {
+  written_ = core_.log->written_sequence();
+  published_ = core_.ring.start();
+  // INV-6 across restarts: every stored id is known before the first append.
+  return core_.log->read(EventQuery{}, [&](const EventView& v) {
+    ids_.insert(IdIndex::hash(v.id), v.sequence_number);
+    return true;
+  });
+}
+
+void Sequencer::run() {
+  for (;;) {
+    std::size_t n = retry_;
+    if (n > 0) {
+      // The store refused the last batch: back off, then offer the same events again.
+      const auto backoff = std::chrono::microseconds(std::min<std::uint64_t>(100'000, 500ull << std::min(failures_in_a_row_, 8u)));
+      std::this_thread::sleep_for(backoff);
+      if (core_.stop_requested.load(std::memory_order_seq_cst) && failures_in_a_row_ >= 8) {
+        // Stopping with a store that keeps failing: report, do not pretend.
+        core_.set_last_store_error(Error(Errc::storage_error, "session '" + core_.id() + "': " +
+                                                                  std::to_string(retry_) +
+                                                                  " accepted events could not be stored before stop: " +
+                                                                  core_.last_store_error()->message()));
+        core_.unstored_at_stop.fetch_add(retry_, std::memory_order_relaxed);  // relaxed: read after join
+        for (std::size_t i = 0; i < retry_; ++i) delete[] items_[i].spill;
+        retry_ = 0;
+        continue;
+      }
+      retry_ = 0;
+    } else {
+      n = core_.queue->pop_bulk(items_.data(), items_.size());  // (1) drain a batch
+      if (n > 0) release_credits(n);
+    }
+    if (n > 0) {
+      process(n);
+      continue;
+    }
+    if (published_ < written_) {  // a background group commit is in flight
+      publish_secured();
+      continue;
+    }
+    if (core_.stop_requested.load(std::memory_order_seq_cst)) {  // pairs with (S2)
+      if (all_taken()) break;
+      std::this_thread::yield();  // a producer passed the accepting check and is mid-push
+      continue;
+    }
+    idle_wait();
+  }
+  core_.mark_closed();
+}
+
+void Sequencer::process(std::size_t n) {
+  views_.clear();
+  records_.clear();
+  hashes_.clear();
+  stored_items_.clear();
+  Sequence next = written_ + 1;
+  for (std::size_t i = 0; i < n; ++i) {
+    IngestItem& item = items_[i];
+    std::byte* rec = item.record();
+    const std::string_view id = EventRecord::id_of(rec);
+    const std::uint64_t h = IdIndex::hash(id);
+    // (2) dedupe: a repeated id gets its first sequence back and stores nothing (INV-6)
+    const Sequence dup = ids_.find(h, [&](Sequence s) { return same_id_stored(s, id); });
+    if (dup != 0) {
+      core_.duplicates.fetch_add(1, std::memory_order_relaxed);  // relaxed: statistics
+      if (item.completion != nullptr) waiters_.push_back({item.completion, dup, true});
+      delete[] item.spill;
+      item.spill = nullptr;
+      continue;
+    }
+    // (3) stamp contiguous sequence numbers continuing the log (INV-1)
+    const Sequence seq = next++;
+    EventRecord::set_sequence(rec, seq);
+    ids_.insert(h, seq);
+    hashes_.push_back(h);
+    stored_items_.push_back(i);
+    EventView v;
+    EventRecord::decode({rec, item.size}, core_.id(), v);
+    views_.push_back(v);
+    records_.emplace_back(rec, item.size);
+  }
+  if (!views_.empty()) {
+    if (!store_batch()) return;  // (4) store.append; on failure the events wait for a retry
+    // (5) write the ring slots (never waiting for a reader, INV-4)
+    std::uint64_t oversize = 0;
+    for (std::size_t k = 0; k < views_.size(); ++k)
+      if (!core_.ring.write(views_[k].sequence_number, records_[k])) ++oversize;
+    written_ = views_.back().sequence_number;
+    core_.events_sequenced.fetch_add(views_.size(), std::memory_order_relaxed);  // relaxed: statistics
+    core_.batches.fetch_add(1, std::memory_order_relaxed);
+    if (oversize != 0) core_.oversize_events.fetch_add(oversize, std::memory_order_relaxed);
+    for (std::size_t idx : stored_items_) {
+      IngestItem& item = items_[idx];
+      if (item.completion != nullptr)
+        waiters_.push_back({item.completion, EventRecord::sequence_of(item.record()), false});
+      delete[] item.spill;
+      item.spill = nullptr;
+    }
+  }
+  // (6) publish what the store has secured (INV-2), then (7) answer waiting producers
+  publish_secured();
+}
+
+bool Sequencer::store_batch() {
+  const AppendBatch batch{written_ + 1, views_, records_};
+  Status st = core_.log->append(batch);
+  if (st) {
+    failures_in_a_row_ = 0;
+    return true;
+  }
+  core_.store_failures.fetch_add(1, std::memory_order_relaxed);  // relaxed: statistics
+  core_.set_last_store_error(st.error());
+  ++failures_in_a_row_;
+  for (std::size_t k = 0; k < views_.size(); ++k) ids_.erase(hashes_[k], views_[k].sequence_number);
+  // Duplicates answered against an event of this failed batch: that sequence is void.
+  std::erase_if(waiters_, [&](const Waiter& w) {
+    if (w.sequence <= written_) return false;
+    w.completion->complete(0, Errc::storage_error, false);
+    return true;
+  });
+  // Producers that wait get the error (their events are not stored; they know it). Fire-and-
+  // forget events are kept, in order, and offered again after a back-off: never a silent drop.
+  std::size_t keep = 0;
+  for (std::size_t idx : stored_items_) {
+    IngestItem& item = items_[idx];
+    if (item.completion != nullptr) {
+      item.completion->complete(0, Errc::storage_error, false);
+      delete[] item.spill;
+    } else {
+      EventRecord::set_sequence(item.record(), 0);
+      items_[keep++] = item;
+    }
+  }
+  retry_ = keep;
+  return false;
+}
+
+void Sequencer::publish_secured() {
+  Sequence secured = std::min(core_.log->latest_sequence(), written_);
+  if (secured == published_ && published_ < written_) {
+    // Nothing new secured yet: wait briefly for the store's group commit.
+    const auto r = core_.log->wait_for(published_, std::chrono::steady_clock::now() + std::chrono::milliseconds(2));
+    if (r) secured = std::min(*r, written_);
+  }
+  if (secured > published_) {
+    core_.ring.publish(secured);
+    published_ = secured;
+  }
+  answer_waiters();
+}
+
+void Sequencer::answer_waiters() {
+  std::erase_if(waiters_, [&](const Waiter& w) {
+    if (w.sequence > published_) return false;
+    w.completion->complete(w.sequence, Errc::ok, w.duplicate);
+    return true;
+  });
+}
+
+void Sequencer::release_credits(std::size_t n) {
+  // Items arrive in runs per producer; one store per run. (A2) seq_cst: see ProducerSlot.
+  std::size_t i = 0;
+  while (i < n) {
+    ProducerSlot* slot = items_[i].producer;
+    std::size_t j = i + 1;
+    while (j < n && items_[j].producer == slot) ++j;
+    const std::uint64_t c = slot->consumed.load(std::memory_order_relaxed);  // relaxed: only the sequencer writes it
+    slot->consumed.store(c + (j - i), std::memory_order_seq_cst);            // (A2)
+    i = j;
+  }
+  core_.space.notify_all();
+}
+
+bool Sequencer::all_taken() const {
+  std::lock_guard lock(core_.producers_mutex_);
+  for (const auto& slot : core_.slots_)
+    if (slot->pushed.load(std::memory_order_seq_cst) !=                 // (A3) pairs with (A1)
+        slot->consumed.load(std::memory_order_relaxed))                 // relaxed: the sequencer's own
+      return false;
+  return true;
+}
+
+void Sequencer::idle_wait() {
+  auto ready = [&] {
+    return core_.queue->size_approx() > 0 || core_.stop_requested.load(std::memory_order_seq_cst);
+  };
+  switch (core_.options.wait) {
+    case WaitStrategy::spin:
+      while (!ready()) cpu_relax();
+      return;
+    case WaitStrategy::yield:
+      while (!ready()) std::this_thread::yield();
+      return;
+    case WaitStrategy::block:
+      if (spin_then_yield(ready)) return;
+      // (D2) pairs with the producer's fence + notify (D1) in producer.cpp: WaitGate protocol.
+      core_.doorbell.wait_until(ready, WaitGate::Deadline::max());
+      return;
+  }
+}
+
+bool Sequencer::same_id_stored(Sequence s, std::string_view id) const {
+  if (s > written_) {  // an event of the batch being built
+    const std::size_t k = s - (written_ + 1);
+    return k < views_.size() && views_[k].id == id;
+  }
+  if (s > core_.log->latest_sequence())  // written but not yet secured: wait for the group commit
+    (void)core_.log->wait_for(s - 1, std::chrono::steady_clock::now() + std::chrono::seconds(5));
+  bool same = false;
+  EventQuery q;
+  q.after = s - 1;
+  q.before = s + 1;
+  (void)core_.log->read(q, [&](const EventView& v) {
+    same = v.id == id;
+    return false;
+  });
+  return same;
+}
+
+}  // namespace sessionring::detail

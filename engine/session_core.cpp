@@ -1,0 +1,125 @@
+#include "detail/session_core.hpp"
+
+#include "detail/producer_impl.hpp"
+#include "detail/sequencer.hpp"
+#include "detail/subscriber.hpp"
+
+#include <algorithm>
+
+namespace sessionring::detail {
+
+SessionCore::SessionCore(SessionOptions opts, std::shared_ptr<SessionLog> session_log)
+    : options(std::move(opts)),
+      log(std::move(session_log)),
+      ring(options.ring_capacity, options.ring_slot_bytes, log->latest_sequence()),
+      queue(IngestQueue::create(options.queue, options.ingest_capacity, options.max_producers)) {}
+
+SessionCore::~SessionCore() {
+  (void)stop();
+  shared_producer.reset();  // releases its slot while the producer registry still exists
+}
+
+Status SessionCore::start() {
+  auto sequencer = std::make_unique<Sequencer>(*this);
+  if (Status st = sequencer->load(); !st) return st;
+  sequencer_ = std::thread([s = std::move(sequencer)] { s->run(); });
+  return {};
+}
+
+Status SessionCore::stop() {
+  std::lock_guard lock(stop_mutex_);
+  if (!stopped_) {
+    stopped_ = true;
+    accepting.store(false, std::memory_order_seq_cst);       // (S1) pairs with (A1)
+    stop_requested.store(true, std::memory_order_seq_cst);   // (S2) WaitGate publication for the doorbell
+    doorbell.notify_all();
+    space.notify_all();  // producers waiting for credit give up with `stopped`
+    if (sequencer_.joinable()) sequencer_.join();
+  }
+  if (unstored_at_stop.load(std::memory_order_relaxed) != 0)  // relaxed: the sequencer was joined
+    if (auto e = last_store_error()) return *e;
+  return {};
+}
+
+void SessionCore::mark_closed() noexcept {
+  closed_.store(true, std::memory_order_seq_cst);  // (X1) WaitGate publication for the ring gate
+  ring.gate().notify_all();
+}
+
+Result<ProducerSlot*> SessionCore::acquire_producer() {
+  if (!accepting.load(std::memory_order_acquire))  // pairs with (S1); a racing stop is caught at push
+    return Error(Errc::stopped, "session '" + id() + "' is stopped");
+  std::lock_guard lock(producers_mutex_);
+  if (producers_alive_ >= options.max_producers)
+    return Error(Errc::validation_error, "max_producers = " + std::to_string(options.max_producers) +
+                                             " producers are alive in session '" + id() + "'");
+  for (auto& slot : slots_)
+    if (!slot->in_use) {
+      slot->in_use = true;
+      ++producers_alive_;
+      return slot.get();
+    }
+  auto slot = std::make_unique<ProducerSlot>();
+  slot->token = queue->make_token();
+  slot->index = static_cast<std::uint32_t>(slots_.size());
+  slot->in_use = true;
+  slots_.push_back(std::move(slot));
+  ++producers_alive_;
+  return slots_.back().get();
+}
+
+void SessionCore::release_producer(ProducerSlot* slot) {
+  std::lock_guard lock(producers_mutex_);
+  slot->in_use = false;
+  --producers_alive_;
+}
+
+void SessionCore::add_subscriber(Subscriber* s) {
+  std::lock_guard lock(subscribers_mutex_);
+  subscribers_.push_back(s);
+}
+
+void SessionCore::remove_subscriber(Subscriber* s) {
+  std::lock_guard lock(subscribers_mutex_);
+  std::erase(subscribers_, s);
+}
+
+void SessionCore::set_last_store_error(const Error& e) {
+  std::lock_guard lock(error_mutex_);
+  last_store_error_ = e;
+}
+
+std::optional<Error> SessionCore::last_store_error() const {
+  std::lock_guard lock(error_mutex_);
+  return last_store_error_;
+}
+
+SessionStats SessionCore::stats() const {
+  SessionStats s;
+  s.session_id = id();
+  s.latest_sequence = ring.cursor();
+  // relaxed loads below: statistics only.
+  s.events_sequenced = events_sequenced.load(std::memory_order_relaxed);
+  s.duplicates = duplicates.load(std::memory_order_relaxed);
+  s.batches = batches.load(std::memory_order_relaxed);
+  s.oversize_events = oversize_events.load(std::memory_order_relaxed);
+  s.store_failures = store_failures.load(std::memory_order_relaxed);
+  {
+    std::lock_guard lock(producers_mutex_);
+    for (const auto& slot : slots_) {
+      const auto pushed = slot->pushed.load(std::memory_order_relaxed);
+      const auto consumed = slot->consumed.load(std::memory_order_relaxed);
+      if (pushed > consumed) s.ingest_depth_approx += pushed - consumed;
+    }
+  }
+  s.ring_capacity = options.ring_capacity;
+  s.ring_slot_bytes = options.ring_slot_bytes;
+  s.queue = options.queue;
+  s.wait = options.wait;
+  s.stopped = closed();
+  std::lock_guard lock(subscribers_mutex_);
+  for (const Subscriber* sub : subscribers_) s.subscribers.push_back(sub->stats());
+  return s;
+}
+
+}  // namespace sessionring::detail

@@ -1,0 +1,52 @@
+#include <sessionring/subscription.hpp>
+#include <sessionring/subscription_state.hpp>
+
+#include "detail/subscriber.hpp"
+
+namespace sessionring {
+
+std::string_view to_string(SubscriptionState s) noexcept {
+  switch (s) {
+    case SubscriptionState::backfilling: return "backfilling";
+    case SubscriptionState::live: return "live";
+    case SubscriptionState::fell_behind: return "fell_behind";
+    case SubscriptionState::closed: return "closed";
+  }
+  return "invalid";
+}
+
+Subscription::Subscription(std::shared_ptr<detail::Subscriber> impl) : impl_(std::move(impl)) {}
+Subscription::Subscription(Subscription&&) noexcept = default;
+Subscription& Subscription::operator=(Subscription&& other) noexcept {
+  if (this != &other) {
+    if (impl_ && !impl_->is_closed()) (void)impl_->unsubscribe();
+    impl_ = std::move(other.impl_);
+  }
+  return *this;
+}
+Subscription::~Subscription() {
+  if (impl_ && !impl_->is_closed()) (void)impl_->unsubscribe();
+}
+
+Result<std::size_t> Subscription::poll_impl(FunctionRef<void(const EventView&)> handler, std::size_t max_events,
+                                            Deadline deadline) {
+  if (!impl_) return Error(Errc::closed, "this Subscription was moved from");
+  return impl_->poll(handler, max_events, deadline);
+}
+
+Status Subscription::unsubscribe() {
+  if (!impl_) return Status(Errc::closed, "this Subscription was moved from");
+  return impl_->unsubscribe();
+}
+
+Sequence Subscription::cursor() const noexcept { return impl_ ? impl_->cursor() : 0; }
+std::uint64_t Subscription::lag() const noexcept { return impl_ ? impl_->lag() : 0; }
+std::uint64_t Subscription::lead() const noexcept { return impl_ ? impl_->lead() : 0; }
+std::uint64_t Subscription::lapped_count() const noexcept { return impl_ ? impl_->lapped_count() : 0; }
+SubscriptionState Subscription::state() const noexcept {
+  return impl_ ? impl_->state() : SubscriptionState::closed;
+}
+bool Subscription::caught_up() const noexcept { return impl_ && impl_->caught_up(); }
+SubscriptionStats Subscription::stats() const noexcept { return impl_ ? impl_->stats() : SubscriptionStats{}; }
+
+}  // namespace sessionring

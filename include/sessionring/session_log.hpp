@@ -1,0 +1,67 @@
+// SessionLog: one session's stored events, obtained from SessionStore::open.
+//
+// Threads: append() only on the handle opened with OpenMode::write, from one thread at a time
+// (the session's sequencer). Everything else from any thread, concurrently with append().
+// Contract for implementers (docs/store.md):
+//  * append() accepts a batch only if batch.first_sequence == latest_sequence() + 1
+//    (Errc::sequence_conflict otherwise) and stores all of it or none of it.
+//  * latest_sequence(), read(), find_by_id() and wait_for() expose only what the store has
+//    secured at its durability level (INV-2).
+//  * read() calls `visit` with views valid only during the call, oldest first, and holds no
+//    lock that append() needs while calling it (a slow reader never stalls the writer, INV-4).
+#pragma once
+#include <sessionring/append_batch.hpp>
+#include <sessionring/event.hpp>
+#include <sessionring/event_query.hpp>
+#include <sessionring/function_ref.hpp>
+#include <sessionring/result.hpp>
+
+#include <chrono>
+#include <string_view>
+#include <vector>
+
+namespace sessionring {
+
+using Deadline = std::chrono::steady_clock::time_point;
+
+class SessionLog {
+ public:
+  virtual ~SessionLog() = default;
+
+  virtual std::string_view session_id() const noexcept = 0;
+
+  /// Writer handle only. Appends a whole batch or nothing (see the class comment).
+  virtual Status append(const AppendBatch& batch) = 0;
+
+  /// Latest secured sequence (0 when empty). Any thread; may be stale by the time it returns.
+  virtual Sequence latest_sequence() const noexcept = 0;
+
+  /// Writer handle: the highest sequence append() accepted. A store that secures in the
+  /// background (group commit on a sync thread) may return from append() before the batch is
+  /// secured; then written_sequence() runs ahead of latest_sequence() until the sync completes,
+  /// and the sequencer publishes to subscribers only up to latest_sequence() (INV-2).
+  virtual Sequence written_sequence() const noexcept { return latest_sequence(); }
+
+  /// Visits the events matching `query`, oldest first; `visit` returns false to stop early.
+  virtual Status read(const EventQuery& query, FunctionRef<bool(const EventView&)> visit) const = 0;
+
+  /// The stored event with this id, or Errc::not_found.
+  virtual Result<Event> find_by_id(std::string_view id) const = 0;
+
+  /// Long poll: waits until latest_sequence() > after or the deadline passes; returns the
+  /// latest sequence either way (compare with `after` to tell which).
+  virtual Result<Sequence> wait_for(Sequence after, Deadline deadline) const = 0;
+
+  /// Convenience: the events matching `query` as owning copies.
+  Result<std::vector<Event>> read(const EventQuery& query) const {
+    std::vector<Event> out;
+    Status st = read(query, [&](const EventView& v) {
+      out.push_back(v.to_event());
+      return true;
+    });
+    if (!st) return st.error();
+    return out;
+  }
+};
+
+}  // namespace sessionring

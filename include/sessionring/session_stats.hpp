@@ -1,0 +1,29 @@
+#pragma once
+#include <sessionring/session_options.hpp>
+#include <sessionring/subscription_stats.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace sessionring {
+
+/// A snapshot of a session's engine; counters are read without stopping it.
+struct SessionStats {
+  std::string session_id;
+  Sequence latest_sequence = 0;          ///< last published to the ring
+  std::uint64_t events_sequenced = 0;    ///< new events stored by this engine
+  std::uint64_t duplicates = 0;          ///< appends answered from the dedupe index (INV-6)
+  std::uint64_t batches = 0;             ///< sequencer batches stored
+  std::uint64_t oversize_events = 0;     ///< events larger than a ring slot (readers take them from the store)
+  std::uint64_t store_failures = 0;      ///< store appends that failed (retried)
+  std::uint64_t ingest_depth_approx = 0; ///< events in the ingest queue (approximate)
+  std::uint32_t ring_capacity = 0;
+  std::uint32_t ring_slot_bytes = 0;
+  QueueBackend queue = QueueBackend::moodycamel;
+  WaitStrategy wait = WaitStrategy::block;
+  bool stopped = false;
+  std::vector<SubscriptionStats> subscribers;
+};
+
+}  // namespace sessionring

@@ -1,0 +1,78 @@
+// Subscription: a pull cursor over one session, owned by the caller (INV-3, INV-4).
+// poll()/poll_wait() from one thread at a time; unsubscribe() and the observers from any thread.
+// The handler is called as handler(session_id, event) or handler(event); the EventView is
+// valid only during the call (EventView::to_event() copies it). If the handler throws, the
+// exception propagates and that event is not counted as delivered: the next poll offers it again.
+#pragma once
+#include <sessionring/event_view.hpp>
+#include <sessionring/function_ref.hpp>
+#include <sessionring/result.hpp>
+#include <sessionring/session_log.hpp>
+#include <sessionring/subscription_stats.hpp>
+
+#include <cstddef>
+#include <limits>
+#include <memory>
+#include <type_traits>
+
+namespace sessionring {
+
+namespace detail {
+class Subscriber;
+}
+
+class Subscription {
+ public:
+  Subscription(Subscription&&) noexcept;
+  Subscription& operator=(Subscription&&) noexcept;
+  ~Subscription();  ///< unsubscribes
+
+  /// Delivers what is available now, without blocking; returns how many events it delivered.
+  /// Errc::closed after unsubscribe().
+  template <class Handler>
+  Result<std::size_t> poll(Handler&& handler, std::size_t max_events = kAll) {
+    auto adapt = adapter(handler);
+    return poll_impl(adapt, max_events, Deadline::min());
+  }
+
+  /// As poll(), but when nothing is available waits until something is or `deadline` passes
+  /// (then returns 0). Returns 0 at once when the subscription is closed by a session stop.
+  template <class Handler>
+  Result<std::size_t> poll_wait(Handler&& handler, Deadline deadline, std::size_t max_events = kAll) {
+    auto adapt = adapter(handler);
+    return poll_impl(adapt, max_events, deadline);
+  }
+
+  /// Detaches from the session. A second call answers Errc::closed.
+  Status unsubscribe();
+
+  Sequence cursor() const noexcept;
+  std::uint64_t lag() const noexcept;
+  std::uint64_t lead() const noexcept;
+  std::uint64_t lapped_count() const noexcept;
+  SubscriptionState state() const noexcept;
+  bool caught_up() const noexcept;  ///< it has reached the head at least once
+  SubscriptionStats stats() const noexcept;
+
+  static constexpr std::size_t kAll = std::numeric_limits<std::size_t>::max();
+
+ private:
+  friend class Session;
+  explicit Subscription(std::shared_ptr<detail::Subscriber> impl);
+
+  template <class Handler>
+  static auto adapter(Handler& h) {
+    return [&h](const EventView& e) {
+      if constexpr (std::is_invocable_v<Handler&, std::string_view, const EventView&>)
+        h(e.session_id, e);
+      else
+        h(e);
+    };
+  }
+  Result<std::size_t> poll_impl(FunctionRef<void(const EventView&)> handler, std::size_t max_events,
+                                Deadline deadline);
+
+  std::shared_ptr<detail::Subscriber> impl_;
+};
+
+}  // namespace sessionring
