@@ -4,6 +4,7 @@
 #include <sessionring/memory_store.hpp>
 #include <sessionring/session_id.hpp>
 
+#include "detail/huge_buffer.hpp"
 #include "detail/id_index.hpp"
 #include "detail/record_index.hpp"
 #include "detail/wait_gate.hpp"
@@ -11,7 +12,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstring>
-#include <shared_mutex>
+#include <mutex>
 #include <vector>
 
 namespace sessionring {
@@ -35,11 +36,6 @@ class MemorySessionLog final : public SessionLog {
       std::byte* dst = allocate(rec.size());
       std::memcpy(dst, rec.data(), rec.size());
       index_.set(batch.first_sequence + i, dst);
-    }
-    {
-      std::unique_lock lock(ids_mutex_);
-      for (std::size_t i = 0; i < batch.size(); ++i)
-        ids_.insert(detail::IdIndex::hash(batch.events[i].id), batch.first_sequence + i);
     }
     // (M1) seq_cst: publishes the records and index entries above to readers (pairs with the
     // acquire in read()/get) and is the WaitGate publication for wait_for().
@@ -71,9 +67,11 @@ class MemorySessionLog final : public SessionLog {
     return {};
   }
 
+  // The id index is built lazily here, not in append(): find_by_id is rare, append is the hot path.
   Result<Event> find_by_id(std::string_view id) const override {
     const Sequence hi = latest_.load(std::memory_order_acquire);  // pairs with (M1)
-    std::shared_lock lock(ids_mutex_);
+    std::lock_guard lock(ids_mutex_);
+    for (; indexed_ < hi; ++indexed_) ids_.insert(detail::IdIndex::hash(EventRecord::id_of(index_.get(indexed_ + 1))), indexed_ + 1);
     const Sequence s = ids_.find(detail::IdIndex::hash(id), [&](Sequence c) {
       return c <= hi && EventRecord::id_of(index_.get(c)) == id;
     });
@@ -94,10 +92,9 @@ class MemorySessionLog final : public SessionLog {
  private:
   std::byte* allocate(std::size_t n) {
     if (n > left_) {
-      const std::size_t size = std::max<std::size_t>(kBlock, n);
-      blocks_.push_back(std::make_unique<std::byte[]>(size));
-      next_ = blocks_.back().get();
-      left_ = size;
+      blocks_.emplace_back(std::max<std::size_t>(kBlock, n));
+      next_ = blocks_.back().data();
+      left_ = blocks_.back().size();
     }
     std::byte* p = next_;
     next_ += n;
@@ -105,14 +102,15 @@ class MemorySessionLog final : public SessionLog {
     return p;
   }
 
-  static constexpr std::size_t kBlock = 1 << 20;
+  static constexpr std::size_t kBlock = std::size_t{8} << 20;
   const std::string id_;
-  std::vector<std::unique_ptr<std::byte[]>> blocks_;  // writer only; records never move
+  std::vector<detail::HugeBuffer> blocks_;  // writer only; records never move (the vector holds handles)
   std::byte* next_ = nullptr;
   std::size_t left_ = 0;
   detail::RecordIndex index_;
-  mutable std::shared_mutex ids_mutex_;
-  detail::IdIndex ids_;
+  mutable std::mutex ids_mutex_;
+  mutable detail::IdIndex ids_;   // guarded by ids_mutex_; covers sequences 1..indexed_
+  mutable Sequence indexed_ = 0;  // guarded by ids_mutex_
   std::atomic<Sequence> latest_{0};  // writer: append (M1); readers: every read path; publishes records+index
   mutable detail::WaitGate gate_;
 };

@@ -92,6 +92,7 @@ Status ProducerImpl::push(const EventInput& in, const AppendOptions& options, Co
   item.reserved = 0;
   item.spill = size > IngestItem::kInlineBytes ? new std::byte[size] : nullptr;
   EventRecord::encode(item.record(), e, id, in.timestamp_ns != 0 ? in.timestamp_ns : now_ns(), 0);
+  if (in.id.empty()) EventRecord::set_flags(item.record(), EventRecord::kFlagGeneratedId);
 
   // c. stop handshake
   slot_->pushed.store(pushed + 1, std::memory_order_seq_cst);  // (A1) pairs with (S1)/(A3)

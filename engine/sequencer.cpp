@@ -18,18 +18,43 @@ Sequencer::Sequencer(SessionCore& core) : core_(core) {
   views_.reserve(batch);
   records_.reserve(batch);
   hashes_.reserve(batch);
+  batch_hashes_.reserve(batch);
   stored_items_.reserve(batch);
   waiters_.reserve(64);
 }
 
+namespace {
+// The shape of an engine-generated id: 32 lowercase hex digits (producer.cpp).
+bool generated_shape(std::string_view id) {
+  if (id.size() != 32) return false;
+  for (char c : id)
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  return true;
+}
+}  // namespace
+
 Status Sequencer::load() {
   written_ = core_.log->written_sequence();
   published_ = core_.ring.start();
-  // INV-6 across restarts: every stored id is known before the first append.
+  // INV-6 across restarts: every stored id not shaped like a generated one is indexed before
+  // the first append; generated-shaped ids are found through the store (duplicate_of).
   return core_.log->read(EventQuery{}, [&](const EventView& v) {
-    ids_.insert(IdIndex::hash(v.id), v.sequence_number);
+    if (!generated_shape(v.id)) ids_.insert(IdIndex::hash(v.id), v.sequence_number);
     return true;
   });
+}
+
+// INV-6. Engine-generated ids (flag set: 128 fresh random bits) cannot repeat by chance, so
+// they skip the index: the hot path pays nothing. Every caller-supplied id is indexed; a caller
+// id shaped like a generated one may repeat an event stored before a restart or copied from
+// another session, so it is also looked up in the store.
+Sequence Sequencer::duplicate_of(const std::byte* rec, std::uint64_t h) const {
+  if ((EventRecord::flags_of(rec) & EventRecord::kFlagGeneratedId) != 0) return 0;
+  const std::string_view id = EventRecord::id_of(rec);
+  if (const Sequence s = ids_.find(h, [&](Sequence c) { return same_id_stored(c, id); }); s != 0) return s;
+  if (!generated_shape(id)) return 0;
+  auto found = core_.log->find_by_id(id);
+  return found ? found->sequence_number : 0;
 }
 
 void Sequencer::run() {
@@ -79,13 +104,23 @@ void Sequencer::process(std::size_t n) {
   hashes_.clear();
   stored_items_.clear();
   Sequence next = written_ + 1;
+  // Hash every caller-supplied id first and prefetch its probe slot, so the batch's index
+  // misses overlap.
+  batch_hashes_.resize(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::byte* rec = items_[i].record();
+    batch_hashes_[i] = 0;
+    if ((EventRecord::flags_of(rec) & EventRecord::kFlagGeneratedId) != 0) continue;
+    batch_hashes_[i] = IdIndex::hash(EventRecord::id_of(rec));
+    ids_.prefetch(batch_hashes_[i]);
+  }
   for (std::size_t i = 0; i < n; ++i) {
     IngestItem& item = items_[i];
     std::byte* rec = item.record();
-    const std::string_view id = EventRecord::id_of(rec);
-    const std::uint64_t h = IdIndex::hash(id);
+    const bool generated = (EventRecord::flags_of(rec) & EventRecord::kFlagGeneratedId) != 0;
+    const std::uint64_t h = batch_hashes_[i];
     // (2) dedupe: a repeated id gets its first sequence back and stores nothing (INV-6)
-    const Sequence dup = ids_.find(h, [&](Sequence s) { return same_id_stored(s, id); });
+    const Sequence dup = duplicate_of(rec, h);
     if (dup != 0) {
       core_.duplicates.fetch_add(1, std::memory_order_relaxed);  // relaxed: statistics
       if (item.completion != nullptr) waiters_.push_back({item.completion, dup, true});
@@ -96,8 +131,8 @@ void Sequencer::process(std::size_t n) {
     // (3) stamp contiguous sequence numbers continuing the log (INV-1)
     const Sequence seq = next++;
     EventRecord::set_sequence(rec, seq);
-    ids_.insert(h, seq);
-    hashes_.push_back(h);
+    if (!generated) ids_.insert(h, seq);
+    hashes_.push_back(generated ? 0 : h);
     stored_items_.push_back(i);
     EventView v;
     EventRecord::decode({rec, item.size}, core_.id(), v);
@@ -136,7 +171,8 @@ bool Sequencer::store_batch() {
   core_.store_failures.fetch_add(1, std::memory_order_relaxed);  // relaxed: statistics
   core_.set_last_store_error(st.error());
   ++failures_in_a_row_;
-  for (std::size_t k = 0; k < views_.size(); ++k) ids_.erase(hashes_[k], views_[k].sequence_number);
+  for (std::size_t k = 0; k < views_.size(); ++k)
+    if (hashes_[k] != 0) ids_.erase(hashes_[k], views_[k].sequence_number);
   // Duplicates answered against an event of this failed batch: that sequence is void.
   std::erase_if(waiters_, [&](const Waiter& w) {
     if (w.sequence <= written_) return false;

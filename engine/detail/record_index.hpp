@@ -6,6 +6,8 @@
 #pragma once
 #include <sessionring/config.hpp>
 
+#include "detail/huge_buffer.hpp"
+
 #include <array>
 #include <atomic>
 #include <bit>
@@ -19,16 +21,15 @@ class RecordIndex {
   RecordIndex() = default;
   RecordIndex(const RecordIndex&) = delete;
   RecordIndex& operator=(const RecordIndex&) = delete;
-  ~RecordIndex() {
-    for (auto& l : levels_) delete[] l.load(std::memory_order_relaxed);  // relaxed: no concurrent users at destruction
-  }
+  ~RecordIndex() = default;
 
   /// Writer only. Sequence seq >= 1.
   void set(Sequence seq, const std::byte* record) {
     const auto [level, offset] = locate(seq);
     const std::byte** entries = levels_[level].load(std::memory_order_relaxed);  // relaxed: writer's own store
     if (entries == nullptr) {
-      entries = new const std::byte*[kBase << level]();
+      buffers_[level] = HugeBuffer((kBase << level) * sizeof(const std::byte*));  // zero-filled
+      entries = reinterpret_cast<const std::byte**>(buffers_[level].data());
       // Release: pairs with the acquire in get(); the owner's later publication of its latest
       // sequence also orders it, this keeps get() safe on its own.
       levels_[level].store(entries, std::memory_order_release);
@@ -56,6 +57,7 @@ class RecordIndex {
   }
   // Level pointers: written once by the writer (release), read by readers (acquire).
   std::array<std::atomic<const std::byte**>, 48> levels_{};
+  std::array<HugeBuffer, 48> buffers_;  // writer only: owns the level memory
 };
 
 }  // namespace sessionring::detail

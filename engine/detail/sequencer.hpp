@@ -34,6 +34,7 @@ class Sequencer {
   bool all_taken() const;
   void idle_wait();
   bool same_id_stored(Sequence s, std::string_view id) const;
+  Sequence duplicate_of(const std::byte* rec, std::uint64_t h) const;
 
   struct Waiter {
     Completion* completion;
@@ -49,7 +50,8 @@ class Sequencer {
   std::size_t retry_ = 0;
   std::vector<EventView> views_;
   std::vector<std::span<const std::byte>> records_;
-  std::vector<std::uint64_t> hashes_;
+  std::vector<std::uint64_t> batch_hashes_;  // hash of every popped item's id
+  std::vector<std::uint64_t> hashes_;        // hash of every stored event of the batch
   std::vector<std::size_t> stored_items_;  // index in items_ of each event of the batch
   std::vector<Waiter> waiters_;            // answered once published_ >= sequence
   std::uint32_t failures_in_a_row_ = 0;
