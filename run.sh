@@ -67,7 +67,7 @@ case $verb in
         configure_and_build "build-$kind" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSESSIONRING_SANITIZE="$kind" \
             -DSESSIONRING_BUILD_BENCH=OFF
         if [ "$kind" = thread ]; then
-            export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 ${TSAN_OPTIONS:-}"
+            export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$ROOT/tests/tsan.supp ${TSAN_OPTIONS:-}"
         else
             export ASAN_OPTIONS="detect_leaks=1 abort_on_error=1 ${ASAN_OPTIONS:-}"
             export UBSAN_OPTIONS="print_stacktrace=1 halt_on_error=1 ${UBSAN_OPTIONS:-}"

@@ -21,6 +21,7 @@ std::string_view to_string(Errc code) noexcept {
     case Errc::cancelled: return "cancelled";
     case Errc::stopped: return "stopped";
     case Errc::closed: return "closed";
+    case Errc::run_failed: return "run_failed";
   }
   return "unknown_error";
 }

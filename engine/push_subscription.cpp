@@ -21,7 +21,13 @@ struct PushSubscription::State {
       try {
         auto r = sub->poll(handler, Subscription::kAll,
                            std::chrono::steady_clock::now() + std::chrono::milliseconds(200));
-        if (!r) break;  // closed by unsubscribe()
+        if (!r) {  // closed by unsubscribe(), or the store failed: keep the reason
+          if (r.code() != Errc::closed) {
+            std::lock_guard lock(error_mutex);
+            error = r.error().describe();
+          }
+          break;
+        }
       } catch (const std::exception& e) {
         std::lock_guard lock(error_mutex);
         error = e.what();

@@ -255,7 +255,15 @@ void Sequencer::idle_wait() {
     case WaitStrategy::block:
       if (spin_then_yield(ready)) return;
       // (D2) pairs with the producer's fence + notify (D1) in producer.cpp: WaitGate protocol.
-      core_.doorbell.wait_until(ready, WaitGate::Deadline::max());
+      // (G3) The queue's loads in size_approx() are not seq_cst: a seq_cst fence before them
+      // orders our registration (G2) before them, pairing with the producer's fence (D1).
+      // Tested by Sequencer.noLostWakeupUnderParkAndPush and RingLitmus.doorbellNeverLosesAWakeup.
+      core_.doorbell.wait_until(
+          [&] {
+            std::atomic_thread_fence(std::memory_order_seq_cst);  // (G3)
+            return ready();
+          },
+          WaitGate::Deadline::max());
       return;
   }
 }

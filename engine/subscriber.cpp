@@ -56,7 +56,8 @@ Result<std::size_t> Subscriber::poll(FunctionRef<void(const EventView&)> handler
       const Sequence head = core_->ring.cursor();  // (R0) acquire, pairs with publish (P1)
       if (mode_ == Mode::ring) {
         if (next_ > head) break;
-        read_ring(handler, max - delivered, head, delivered);
+        Status st = read_ring(handler, max - delivered, head, delivered);
+        if (!st) return st.error();
       } else {
         Status st = read_store(handler, max - delivered, delivered);
         if (!st) return st.error();
@@ -80,12 +81,12 @@ Result<std::size_t> Subscriber::poll(FunctionRef<void(const EventView&)> handler
   }
 }
 
-void Subscriber::read_ring(FunctionRef<void(const EventView&)>& handler, std::size_t max, Sequence head,
-                           std::size_t& delivered) {
+Status Subscriber::read_ring(FunctionRef<void(const EventView&)>& handler, std::size_t max, Sequence head,
+                             std::size_t& delivered) {
   RingBuffer& ring = core_->ring;
   if (next_ < ring.first_held(head)) {  // overwritten before we got to it
     enter_store(SubscriptionState::fell_behind);
-    return;
+    return {};
   }
   std::size_t n = 0;
   for (Sequence s = next_; s <= head && n < max; ++s) {
@@ -93,10 +94,12 @@ void Subscriber::read_ring(FunctionRef<void(const EventView&)>& handler, std::si
     const RingBuffer::Read r = ring.read(s, buf_.data(), size);  // (R1..R3) copy, then validate
     if (r == RingBuffer::Read::lapped) {
       enter_store(SubscriptionState::fell_behind);
-      return;
+      return {};
     }
     if (r == RingBuffer::Read::in_store) {  // larger than a slot: take it from the store
-      n += deliver_from_store(handler, s, delivered) ? 1 : 0;
+      auto hit = deliver_from_store(handler, s, delivered);
+      if (!hit) return hit.error();  // INV-3: the cursor stays on s; the next poll retries it
+      n += *hit ? 1 : 0;
       set_cursor(s + 1);
       continue;
     }
@@ -108,6 +111,7 @@ void Subscriber::read_ring(FunctionRef<void(const EventView&)>& handler, std::si
     }
     set_cursor(s + 1);
   }
+  return {};
 }
 
 Status Subscriber::read_store(FunctionRef<void(const EventView&)>& handler, std::size_t max, std::size_t& delivered) {
@@ -138,12 +142,15 @@ Status Subscriber::read_store(FunctionRef<void(const EventView&)>& handler, std:
   return {};
 }
 
-bool Subscriber::deliver_from_store(FunctionRef<void(const EventView&)>& handler, Sequence seq, std::size_t& delivered) {
+Result<bool> Subscriber::deliver_from_store(FunctionRef<void(const EventView&)>& handler, Sequence seq,
+                                            std::size_t& delivered) {
   EventQuery q;
   q.after = seq - 1;
   q.before = seq + 1;
+  bool found = false;
   bool hit = false;
-  (void)core_->log->read(q, [&](const EventView& v) {
+  Status st = core_->log->read(q, [&](const EventView& v) {
+    found = true;
     if (filter_all_ || filter_.matches(v)) {
       deliver(handler, v, delivered);
       hit = true;
@@ -151,6 +158,10 @@ bool Subscriber::deliver_from_store(FunctionRef<void(const EventView&)>& handler
     return false;
   });
   store_reads_.fetch_add(1, std::memory_order_relaxed);  // relaxed: statistics
+  if (!st) return st.error();
+  if (!found)  // published (INV-2), so the store must hold it: never skip it silently (INV-3)
+    return Error(Errc::damaged_store, "session '" + core_->id() + "': published sequence " + std::to_string(seq) +
+                                          " is missing from the store");
   return hit;
 }
 

@@ -14,5 +14,10 @@ inline constexpr int kExitDamaged = 3;
 
 /// Registers the subcommand; `run` is set to its body, called after parsing.
 void add_demo_command(CLI::App& app, std::function<int()>& run);
+void add_bench_command(CLI::App& app, std::function<int()>& run);
+void add_tune_command(CLI::App& app, std::function<int()>& run);
+void add_tail_command(CLI::App& app, std::function<int()>& run);
+void add_sessions_command(CLI::App& app, std::function<int()>& run);
+void add_verify_command(CLI::App& app, std::function<int()>& run);
 
 }  // namespace sessionring::tools

@@ -9,6 +9,11 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   std::function<int()> run;
   add_demo_command(app, run);
+  add_bench_command(app, run);
+  add_tune_command(app, run);
+  add_tail_command(app, run);
+  add_sessions_command(app, run);
+  add_verify_command(app, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

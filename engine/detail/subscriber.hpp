@@ -25,7 +25,12 @@ class Subscriber {
   Status unsubscribe();
 
   Sequence cursor() const noexcept { return cursor_.load(std::memory_order_relaxed); }  // relaxed: observer
-  SubscriptionState state() const noexcept { return state_.load(std::memory_order_relaxed); }
+  /// `closed` once unsubscribed, whatever the poll thread last stored (a poll running during
+  /// unsubscribe() may still switch ring <-> store after it and store live/fell_behind).
+  SubscriptionState state() const noexcept {
+    if (unsubscribed_.load(std::memory_order_relaxed)) return SubscriptionState::closed;  // relaxed: observer only
+    return state_.load(std::memory_order_relaxed);  // relaxed: observer only
+  }
   bool caught_up() const noexcept { return caught_up_flag_.load(std::memory_order_relaxed); }
   std::uint64_t lapped_count() const noexcept { return lapped_.load(std::memory_order_relaxed); }
   std::uint64_t lag() const noexcept;
@@ -35,10 +40,11 @@ class Subscriber {
 
  private:
   enum class Mode : std::uint8_t { ring, store };
-  void read_ring(FunctionRef<void(const EventView&)>& handler, std::size_t max, Sequence head, std::size_t& delivered);
+  Status read_ring(FunctionRef<void(const EventView&)>& handler, std::size_t max, Sequence head, std::size_t& delivered);
   Status read_store(FunctionRef<void(const EventView&)>& handler, std::size_t max, std::size_t& delivered);
   void deliver(FunctionRef<void(const EventView&)>& handler, const EventView& v, std::size_t& delivered);
-  bool deliver_from_store(FunctionRef<void(const EventView&)>& handler, Sequence seq, std::size_t& delivered);
+  /// True: delivered; false: filtered out; an error: the store could not be read (cursor unchanged).
+  Result<bool> deliver_from_store(FunctionRef<void(const EventView&)>& handler, Sequence seq, std::size_t& delivered);
   void maybe_rejoin(Sequence head);
   void enter_store(SubscriptionState why);
   void wait(Deadline deadline);
@@ -63,7 +69,7 @@ class Subscriber {
   std::atomic<std::uint64_t> store_reads_{0}; // writer: poll thread; readers: observers (relaxed)
   std::atomic<std::uint64_t> delivered_{0};   // writer: poll thread; readers: observers (relaxed)
   // Writer: unsubscribe() (U1, seq_cst: WaitGate publication so a sleeping poll wakes);
-  // readers: poll() and its wait predicate.
+  // readers: poll() and its wait predicate, and state() (relaxed, an observer).
   std::atomic<bool> unsubscribed_{false};
 };
 

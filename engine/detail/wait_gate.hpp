@@ -4,11 +4,17 @@
 // Protocol (a Dekker handshake; docs/design.md "Waiting"):
 //   publisher: publish state with a seq_cst store (or publish, then a seq_cst fence)   (P1)
 //              notify_all(): waiters_.load(seq_cst) (G1); if > 0: epoch++ and futex wake
-//   waiter:    wait_until(ready): waiters_.fetch_add(seq_cst) (G2); seq_cst fence (G3);
+//   waiter:    wait_until(ready): waiters_.fetch_add(seq_cst) (G2);
 //              e = epoch; if ready() → done; else futex_wait(epoch, e)
-// In the single total order S, either G1 sees G2 (the publisher wakes us), or P1 precedes
-// G3 and ready() observes the published state. A wake between `e = epoch` and futex_wait
-// changes the epoch, so futex_wait returns at once: no lost wake-up.
+// ready() reads the published state with seq_cst loads. In the single total order S, either G1
+// sees G2 (the publisher wakes us), or P1 precedes G2 and ready() observes the published state.
+// A wake between `e = epoch` and futex_wait changes the epoch, so futex_wait returns at once:
+// no lost wake-up.
+// A state that cannot be read with seq_cst loads (the ingest queue's internals: the sequencer's
+// doorbell) needs seq_cst fences on both sides instead: (D1) after the publisher's stores and
+// (G3) at the start of ready(), both in engine files compiled with -Wno-tsan (GCC's TSan does not
+// model fences and warns about them). This header has no fence, so every other user of the gate
+// stays fully visible to ThreadSanitizer.
 #pragma once
 #include <atomic>
 #include <chrono>
@@ -38,14 +44,11 @@ class WaitGate {
   }
 
   /// Sleeps until ready() is true (returns true) or the deadline passes (returns false).
-  /// ready() must read the published state itself; it is called after G3.
+  /// ready() must read the published state itself, with seq_cst loads (or begin with a seq_cst
+  /// fence, see the class comment); it is called after G2.
   template <class Ready>
   bool wait_until(Ready&& ready, Deadline deadline) {
     waiters_.fetch_add(1, std::memory_order_seq_cst);  // (G2) pairs with (G1)
-    // (G3) Needed when the publisher's state lives in a third-party structure whose loads
-    // are not seq_cst (the ingest queue): orders G2 before ready()'s loads. Tested by
-    // SequencerTest.noLostWakeupUnderParkAndPush.
-    std::atomic_thread_fence(std::memory_order_seq_cst);
     bool ok = false;
     for (;;) {
       const std::uint32_t e = epoch_.load(std::memory_order_acquire);  // pairs with notify_all's release

@@ -23,6 +23,7 @@ enum class Errc : std::uint8_t {
   cancelled,           ///< the run was cancelled
   stopped,             ///< the session (or server) is stopped and accepts nothing new
   closed,              ///< the subscription was already unsubscribed
+  run_failed,          ///< a run's task threw (or its executor refused it); the message says what
 };
 
 /// The snake_case name of an error code ("queue_full").

@@ -1,7 +1,8 @@
 // PushSubscription: a Subscription driven by a thread the library starts, which calls the
 // handler for every delivered event. unsubscribe() (or destruction) stops and joins that thread.
 // If the handler throws, the thread stops, the exception message is kept (last_error()) and the
-// subscription's cursor stays on the event that threw.
+// subscription's cursor stays on the event that threw. A store read error stops it the same way
+// (last_error() describes it; the cursor stays on the event it could not read).
 #pragma once
 #include <sessionring/subscription.hpp>
 
@@ -31,9 +32,11 @@ class PushSubscription {
   SubscriptionState state() const noexcept;
   SubscriptionStats stats() const noexcept;
   std::uint64_t delivered() const noexcept;
-  /// True once the thread has ended (unsubscribed, session stopped, or the handler threw).
+  /// True once the thread has ended (unsubscribed, session stopped, the handler threw, or a
+  /// store read failed).
   bool finished() const noexcept;
-  /// The handler's exception message, if it threw; empty otherwise. Valid once finished().
+  /// The handler's exception message if it threw, the store error if a read failed; empty
+  /// otherwise. Valid once finished().
   std::string last_error() const;
 
  private:

@@ -3,7 +3,7 @@
 // Threads: append() only on the handle opened with OpenMode::write, from one thread at a time
 // (the session's sequencer). Everything else from any thread, concurrently with append().
 // Contract for implementers (docs/store.md):
-//  * append() accepts a batch only if batch.first_sequence == latest_sequence() + 1
+//  * append() accepts a batch only if batch.first_sequence == written_sequence() + 1
 //    (Errc::sequence_conflict otherwise) and stores all of it or none of it.
 //  * latest_sequence(), read(), find_by_id() and wait_for() expose only what the store has
 //    secured at its durability level (INV-2).

@@ -28,7 +28,8 @@ class Subscription {
   ~Subscription();  ///< unsubscribes
 
   /// Delivers what is available now, without blocking; returns how many events it delivered.
-  /// Errc::closed after unsubscribe().
+  /// Errc::closed after unsubscribe(); the store's error (storage_error, damaged_store) when a
+  /// store read failed, with the cursor on the event it could not read (the next poll retries it).
   template <class Handler>
   Result<std::size_t> poll(Handler&& handler, std::size_t max_events = kAll) {
     auto adapt = adapter(handler);

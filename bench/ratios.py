@@ -1,0 +1,195 @@
+#!/usr/bin/env python3
+"""Tables from an interleaved engine-vs-peers run (bench/compare_peers.sh): JSON lines with
+"run", "peer", "events_per_sec", "p50_ns", "p99_ns", ... and rtt_before_ns/rtt_after_ns.
+
+Usage: ratios.py [--regime all|near|far] FILE.jsonl [FILE.jsonl ...]
+
+Prints (Markdown):
+  1. every label's median [min-max] throughput and median latency, with the core-to-core
+     placement (near/far, from the ping-pong probes) of its runs;
+  2. engine / peer throughput per repetition and the median of those ratios;
+  3. for paced runs, peer p99 / engine p99 per repetition (> 1: the engine's p99 is lower);
+  4. the issue's targets that the file can check, met or not.
+Standard library only."""
+import json
+import statistics
+import sys
+from collections import defaultdict
+
+NEAR_NS = 300  # as ../shared/peers/summarize.py
+ORDER = ["engine", "engine-mutex", "disruptor-java/yielding", "disruptor-java/blocking",
+         "disruptor-java/busyspin", "disruptor-java/liteblocking", "disruptor-java/sleeping",
+         "naive-cpp", "moodycamel-raw", "boost-lockfree-raw"]
+
+
+def label(r):
+    if r["peer"] == "disruptor-java":
+        return "disruptor-java/" + r.get("wait", "?")
+    if r["peer"] == "engine" and r.get("wait", "block") != "block":
+        return "engine/" + r["wait"]
+    return r["peer"]
+
+
+def regime(r):
+    a, b = r.get("rtt_before_ns"), r.get("rtt_after_ns")
+    if a is None or b is None:
+        return "unknown"
+    if a < NEAR_NS and b < NEAR_NS:
+        return "near"
+    if a >= NEAR_NS and b >= NEAR_NS:
+        return "far"
+    return "mixed"
+
+
+def mev(v):
+    return f"{v / 1e6:.2f}"
+
+
+def ns(v):
+    if v >= 1e6:
+        return f"{v / 1e6:.2f} ms"
+    if v >= 1e3:
+        return f"{v / 1e3:.1f} µs"
+    return f"{v:.0f} ns"
+
+
+def mmm(vals, f):
+    med = statistics.median(vals)
+    return f(med) if len(vals) == 1 else f"{f(med)} [{f(min(vals))}–{f(max(vals))}]"
+
+
+def sort_key(l):
+    return (ORDER.index(l) if l in ORDER else len(ORDER), l)
+
+
+def main(paths, want):
+    rows = []
+    for p in paths:
+        with open(p) as fh:
+            rows += [json.loads(x) for x in fh if x.strip().startswith("{")]
+    failed = [r for r in rows if "error" in r]
+    rows = [r for r in rows if "error" not in r and (want == "all" or regime(r) == want)]
+    if not rows:
+        sys.exit("no usable JSON lines")
+    by = defaultdict(list)  # label -> rows
+    runs = defaultdict(dict)  # run -> label -> row
+    for r in rows:
+        by[label(r)].append(r)
+        runs[r.get("run", 0)][label(r)] = r
+    labels = sorted(by, key=sort_key)
+    paced = any(r.get("rate_target", 0) for r in rows)
+    r0 = rows[0]
+    print(f"P={r0['producers']} S={r0['subscribers'] if r0['peer'] != 'moodycamel-raw' else '?'} "
+          f"N={r0['events']} B={r0['payload_bytes']} rate={r0.get('rate_target', 0) or 'unpaced'}; "
+          f"{len(runs)} repetitions; regime filter: {want}\n")
+
+    print("### Absolute: median [min–max] over the repetitions\n")
+    print("| label | runs (placement) | CPU idle before | M events/s | p50 | p90 | p99 | p99.9 | max | errors |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for l in labels:
+        rs = by[l]
+        reg = defaultdict(int)
+        for r in rs:
+            reg[regime(r)] += 1
+        lat = [r for r in rs if "p99_ns" in r]
+        cell = lambda f: ns(statistics.median([r[f] for r in lat if f in r])) if any(f in r for r in lat) else "–"
+        idle = [r["idle_before_pct"] for r in rs if r.get("idle_before_pct") is not None]
+        idle_s = mmm(idle, lambda v: f"{v:.0f}%") if idle else "–"
+        print(f"| {l} | {len(rs)} ({', '.join(f'{k} {v}' for k, v in sorted(reg.items()))}) | {idle_s} | "
+              f"{mmm([r['events_per_sec'] for r in rs], mev)} | {cell('p50_ns')} | {cell('p90_ns')} | "
+              f"{cell('p99_ns')} | {cell('p999_ns')} | {cell('max_ns')} | "
+              f"{sum(r.get('errors', 0) for r in rs)} |")
+    print()
+
+    engines = [l for l in labels if l == "engine" or l.startswith("engine/")]
+    others = [l for l in labels if l not in engines]
+    for e in engines:
+        print(f"### Throughput ratio {e} ÷ peer, per repetition (placement of the engine run)\n")
+        print("| run | placement | " + " | ".join(others) + " |")
+        print("|---|---|" + "---|" * len(others))
+        ratios = defaultdict(list)
+        for run in sorted(runs):
+            if e not in runs[run]:
+                continue
+            er = runs[run][e]
+            cells = []
+            for o in others:
+                if o in runs[run] and runs[run][o]["events_per_sec"] > 0:
+                    x = er["events_per_sec"] / runs[run][o]["events_per_sec"]
+                    ratios[o].append(x)
+                    cells.append(f"{x:.2f}×")
+                else:
+                    cells.append("–")
+            print(f"| {run} | {regime(er)} | " + " | ".join(cells) + " |")
+        print("| **median** | | " + " | ".join(f"**{statistics.median(ratios[o]):.2f}×**" if ratios[o] else "–"
+                                              for o in others) + " |")
+        print()
+        if paced:
+            print(f"### p99 ratio peer ÷ {e}, per repetition (> 1: the engine's p99 is lower)\n")
+            print("| run | placement | " + " | ".join(others) + " |")
+            print("|---|---|" + "---|" * len(others))
+            pr = defaultdict(list)
+            for run in sorted(runs):
+                if e not in runs[run] or "p99_ns" not in runs[run][e]:
+                    continue
+                er = runs[run][e]
+                cells = []
+                for o in others:
+                    orow = runs[run].get(o)
+                    if orow and "p99_ns" in orow and er["p99_ns"] > 0:
+                        x = orow["p99_ns"] / er["p99_ns"]
+                        pr[o].append(x)
+                        cells.append(f"{x:.2f}×")
+                    else:
+                        cells.append("–")
+                print(f"| {run} | {regime(er)} | " + " | ".join(cells) + " |")
+            print("| **median** | | " + " | ".join(f"**{statistics.median(pr[o]):.2f}×**" if pr[o] else "–"
+                                                  for o in others) + " |")
+            print()
+
+    # Targets of issue 5 that one file can check (2P2S 64 B in-memory unpaced, or paced 100k/s).
+    if "engine" in by:
+        print("### Targets\n")
+        checks = []
+        dis = [l for l in labels if l.startswith("disruptor-java/")]
+        for run in sorted(runs):
+            rr = runs[run]
+            if "engine" not in rr:
+                continue
+            er = rr["engine"]
+            if not paced:
+                best = max((rr[d]["events_per_sec"] for d in dis if d in rr), default=0)
+                if best:
+                    x = er["events_per_sec"] / best
+                    checks.append(("≥ 2× the Disruptor's best wait strategy", run, f"{x:.2f}×", x >= 2))
+                if "engine-mutex" in rr:
+                    x = er["events_per_sec"] / rr["engine-mutex"]["events_per_sec"]
+                    checks.append(("≥ 10× the mutex design", run, f"{x:.2f}×", x >= 10))
+            elif "p99_ns" in er:
+                checks.append(("p99 < 50 µs", run, ns(er["p99_ns"]), er["p99_ns"] < 50_000))
+                best = min((rr[d]["p99_ns"] for d in dis if d in rr and "p99_ns" in rr[d]), default=0)
+                if best:
+                    checks.append(("p99 below the Disruptor's best p99", run,
+                                   f"{ns(er['p99_ns'])} vs {ns(best)}", er["p99_ns"] < best))
+            if "allocs_per_event" in er:
+                a = er["allocs_per_event"]
+                checks.append(("0 heap allocations per event (< 0.001)", run, f"{a:.5f}", a < 0.001))
+        print("| target | run | measured | met |")
+        print("|---|---|---|---|")
+        for name, run, x, ok in checks:
+            print(f"| {name} | {run} | {x} | {'yes' if ok else '**no**'} |")
+        print()
+    if failed:
+        print("### Failed runs\n")
+        for r in failed:
+            print(f"- run {r.get('run')}: {label(r)}: {r['error']}")
+
+
+if __name__ == "__main__":
+    args = sys.argv[1:]
+    want = "all"
+    if len(args) >= 2 and args[0] == "--regime":
+        want, args = args[1], args[2:]
+    if not args or want not in ("all", "near", "far", "mixed", "unknown"):
+        sys.exit(__doc__)
+    main(args, want)

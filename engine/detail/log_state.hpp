@@ -1,0 +1,148 @@
+// LogState: one session's log as this process sees it — segments, sparse sequence index, id
+// index, the secured watermark — shared by the writer handle (if any) and read handles.
+//
+// One publisher at a time changes it, holding publish_mutex(): the LogWriter of this process,
+// or, when no writer is attached, a reader refreshing from the files another process writes
+// (refresh()). Readers take only short locks (segments mutex to locate a sequence, the id
+// index lock to collect candidates) and never while calling a visitor (INV-4).
+// Publication (INV-2): the publisher updates records, index entries and Segment::visible_end,
+// then stores secured_ with seq_cst (P1 of WaitGate) and notifies the gate.
+#pragma once
+#include "detail/id_index.hpp"
+#include "detail/log_scan.hpp"
+#include "detail/log_segment.hpp"
+#include "detail/wait_gate.hpp"
+
+#include <sessionring/event.hpp>
+#include <sessionring/event_query.hpp>
+#include <sessionring/function_ref.hpp>
+#include <sessionring/result.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace sessionring::detail {
+
+/// The writer side a reader may need: in Durability::none, records accepted by append() may
+/// still sit in user space; a reader that needs them asks the writer to hand them to the OS.
+class TailFlusher {
+ public:
+  virtual ~TailFlusher() = default;
+  /// Called with the publish mutex held.
+  virtual Status flush_locked() = 0;
+};
+
+class LogState final : public ScanSink {
+ public:
+  struct Config {
+    std::string session_id;
+    std::string dir;
+    std::size_t read_chunk = 1 << 20;
+    std::uint32_t index_every_records = 4096;
+    std::uint32_t index_every_bytes = 64 << 10;
+    std::chrono::milliseconds poll_interval{10};
+  };
+  explicit LogState(Config config) : cfg_(std::move(config)) {}
+
+  const std::string& session_id() const noexcept { return cfg_.session_id; }
+  const std::string& dir() const noexcept { return cfg_.dir; }
+  const Config& config() const noexcept { return cfg_; }
+
+  // ---- readers: any thread (non-const: with no writer attached they refresh from the files) ----
+  Sequence latest() noexcept;
+  Status read(const EventQuery& query, FunctionRef<bool(const EventView&)> visit);
+  Result<Event> find_by_id(std::string_view id);
+  Result<Sequence> wait_for(Sequence after, std::chrono::steady_clock::time_point deadline);
+  std::uint32_t segment_count() const;
+  std::uint64_t visible_bytes() const;
+
+  // ---- publisher: publish_mutex() held ----
+  std::mutex& publish_mutex() const noexcept { return publish_mutex_; }
+  std::shared_ptr<Segment> add_segment(const std::string& path, Sequence first, std::uint64_t header_end);
+  /// Undo of a failed roll: removes the last segment (none of its records was published).
+  void drop_last_segment();
+  /// Undo of a failed write: forgets sparse index entries of `seg` above `last_kept`.
+  void trim_index(Segment& seg, Sequence last_kept);
+  std::shared_ptr<Segment> last_segment() const;
+  /// Indexes one record written at `offset` of `seg` (sparse index when due, id index at commit).
+  void note_record(Segment& seg, Sequence seq, std::uint64_t offset, std::size_t frame_bytes, std::string_view id);
+  /// Forgets the id entries noted since the last commit (undo of a failed write).
+  void discard_noted() noexcept { pending_ids_.clear(); }
+  /// Makes `seq` and everything before it visible: ids noted so far enter the id index, then
+  /// secured_ is stored (seq_cst) and waiters are woken.
+  void publish(Sequence seq);
+  /// Records up to `seq` are on the OS (readers need not ask the writer to flush them).
+  void set_flushed(Sequence seq) noexcept;
+  void attach_writer(TailFlusher* flusher) noexcept;
+  void detach_writer() noexcept;
+  /// Sticky failure of the writer (a failed fdatasync or flush): readers and wait_for see it.
+  void fail(Error error);
+  /// Readers: the sticky failure, if any (takes the publish mutex).
+  std::optional<Error> failure() const;
+  /// Publisher: the sticky failure, if any.
+  const Error* failure_locked() const noexcept { return failure_ ? &*failure_ : nullptr; }
+  /// Publisher: the last published sequence.
+  Sequence published() const noexcept { return secured_.load(std::memory_order_relaxed); }  // relaxed: own value
+
+  // ---- ScanSink: loading from a scan, publisher ----
+  void on_segment(const std::string& path, Sequence first, std::uint64_t header_end) override;
+  void on_record(Sequence seq, std::uint64_t offset, std::size_t frame_bytes, std::span<const std::byte> payload) override;
+  void on_segment_end(std::uint64_t end) override;
+
+ private:
+  struct Position {
+    std::shared_ptr<Segment> segment;
+    IndexEntry entry;
+  };
+  /// The segment holding `seq` and the index entry at or before it; no segment when none holds it.
+  Position locate(Sequence seq) const;
+  /// Readers with no writer attached in this process: pick up records appended by another
+  /// process (publish mutex). Errors leave the state as it was.
+  void refresh();
+  Status refresh_locked();
+  /// Scans `seg` from its visible end; returns whether it found new records.
+  Result<bool> refresh_segment(Segment& seg);
+  /// Durability::none: make sure records up to `seq` are in the files.
+  Status ensure_flushed(Sequence seq);
+  Status read_records(const EventQuery& q, Sequence last, FunctionRef<bool(const EventView&)> visit) const;
+  Error damaged(const std::string& file, std::uint64_t offset, const std::string& why) const;
+
+  const Config cfg_;
+
+  mutable std::mutex segments_mutex_;  // guards segments_ and every Segment::index
+  std::vector<std::shared_ptr<Segment>> segments_;
+
+  mutable std::shared_mutex ids_mutex_;  // guards ids_
+  IdIndex ids_;
+
+  mutable std::mutex publish_mutex_;  // held by the publisher; guards the fields below up to failure_
+  std::vector<std::pair<std::uint64_t, Sequence>> pending_ids_;  // noted, not yet in ids_
+  std::uint32_t records_since_entry_ = 0;                        // sparse index cadence
+  std::uint64_t bytes_since_entry_ = 0;
+  TailFlusher* flusher_ = nullptr;
+  std::optional<Error> failure_;
+
+  // Writer: publish() (seq_cst, P1 of the WaitGate protocol); readers: acquire (pairs with
+  // it) before touching records, index entries or Segment::visible_end. Publishes INV-2.
+  std::atomic<Sequence> secured_{0};
+  // Writer: set_flushed (release) after the records are on the OS; readers: acquire in
+  // ensure_flushed (pairs with it). Durability::none only lags secured_.
+  std::atomic<Sequence> flushed_{0};
+  // Writer: attach/detach (seq_cst, publish mutex held, then the gate is notified); readers:
+  // false means no writer in this process, so reads refresh from the files. The refresher
+  // then takes the publish mutex, which orders it after everything the writer did.
+  std::atomic<bool> has_writer_{false};
+  // Writer: fail() (seq_cst, publish mutex held, then the gate is notified); readers: wait_for
+  // stops waiting for a writer that can no longer secure anything.
+  std::atomic<bool> failed_{false};
+  mutable WaitGate gate_;
+};
+
+}  // namespace sessionring::detail

@@ -1,0 +1,182 @@
+// Session directory scan (docs/store.md "Recovery").
+#include "detail/log_scan.hpp"
+
+#include "detail/log_file.hpp"
+#include "detail/log_format.hpp"
+#include "detail/log_frame_reader.hpp"
+
+#include <algorithm>
+#include <filesystem>
+#include <system_error>
+
+#include <fcntl.h>
+
+namespace sessionring::detail {
+
+namespace lf = log_format;
+namespace fs = std::filesystem;
+
+Error ScanResult::damage_error(std::string_view session_id) const {
+  return Error(Errc::damaged_store, "session '" + std::string(session_id) + "': " + file + " offset " +
+                                        std::to_string(offset) + ": " + problem);
+}
+
+Result<std::vector<std::pair<Sequence, std::string>>> list_segments(const std::string& dir) {
+  std::vector<std::pair<Sequence, std::string>> out;
+  std::error_code ec;
+  fs::directory_iterator it(dir, ec);
+  if (ec) {
+    if (ec == std::errc::no_such_file_or_directory)
+      return Error(Errc::not_found, "no session directory '" + dir + "'");
+    return io_error("cannot list", dir, ec.value());
+  }
+  for (; it != fs::directory_iterator(); it.increment(ec)) {
+    if (ec) return io_error("cannot list", dir, ec.value());
+    if (auto first = lf::parse_segment_name(it->path().filename().string()))
+      out.emplace_back(*first, it->path().string());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+Result<Sequence> read_segment_header(const File& file) {
+  std::byte h[lf::kSegmentHeaderBytes];
+  auto got = file.read_at(h, sizeof h, 0);
+  if (!got) return got.error();
+  if (*got < sizeof h) return Error(Errc::damaged_store, "segment header truncated");
+  auto first = lf::decode_segment_header(h);
+  if (!first) return Error(Errc::damaged_store, "not a segment header (garbage segment)");
+  return *first;
+}
+
+namespace {
+
+/// True when a valid frame after `from` proves that sequence `expected` had been secured
+/// (its watermark is >= expected): then the bad bytes at `from` are damage, not a torn tail.
+Result<bool> secured_later(const File& file, std::uint64_t from, std::uint64_t size, Sequence expected) {
+  if (size <= from + lf::kFrameHeaderBytes) return false;
+  std::vector<std::byte> rest(static_cast<std::size_t>(size - from));
+  auto got = file.read_at(rest.data(), rest.size(), from);
+  if (!got) return got.error();
+  rest.resize(*got);
+  for (std::size_t p = 1; p + lf::kFrameHeaderBytes <= rest.size(); ++p) {
+    if (lf::load<std::uint32_t>(rest.data() + p, 4) != lf::kFrameMagic) continue;
+    const auto h = lf::decode_frame_header(rest.data() + p);
+    if (h.watermark < expected || h.sequence < expected || h.length < EventRecord::kHeaderBytes) continue;
+    if (p + lf::kFrameHeaderBytes + h.length > rest.size()) continue;
+    if (lf::frame_problem(rest.data() + p, h) == nullptr) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+Result<ScanResult> scan_session(const std::string& dir, std::size_t read_chunk, ScanDepth depth, ScanSink* sink) {
+  auto listed = list_segments(dir);
+  if (!listed) return listed.error();
+  const auto& segs = *listed;
+  ScanResult r;
+  r.segments = static_cast<std::uint32_t>(segs.size());
+  auto problem = [&](ScanResult::Tail tail, const std::string& file, std::uint64_t offset, std::string why,
+                     bool last) {
+    r.tail = tail;
+    r.file = file;
+    r.offset = offset;
+    r.problem = std::move(why);
+    r.in_last_segment = last;
+  };
+  Sequence expected = 1;  // next sequence the log must hold (INV-1)
+  for (std::size_t i = 0; i < segs.size(); ++i) {
+    const auto& [name_first, path] = segs[i];
+    const bool last = i + 1 == segs.size();
+    auto file = File::open(path, O_RDONLY);
+    if (!file) return file.error();
+    auto size = file->size();
+    if (!size) return size.error();
+    r.bytes += *size;
+    if (r.tail != ScanResult::Tail::clean) continue;  // keep summing sizes only
+    if (last && *size <= lf::kSegmentHeaderBytes && name_first == expected) {
+      // A crash while creating the segment: at most its header exists.
+      auto first = read_segment_header(*file);
+      if (!first || *first != name_first) {
+        problem(ScanResult::Tail::torn, path, 0, "segment header never completed", true);
+        r.torn_header = true;
+        r.tail_bytes = *size;
+        continue;
+      }
+    }
+    auto first = read_segment_header(*file);
+    if (!first) {
+      if (first.code() != Errc::damaged_store) return first.error();
+      problem(ScanResult::Tail::damaged, path, 0, first.error().message(), last);
+      continue;
+    }
+    if (*first != name_first) {
+      problem(ScanResult::Tail::damaged, path, 0,
+              "segment header says it starts at sequence " + std::to_string(*first) + ", its name says " +
+                  std::to_string(name_first),
+              last);
+      continue;
+    }
+    if (*first != expected) {
+      const std::string prev = i == 0 ? std::string("the log start") : segs[i - 1].second;
+      problem(ScanResult::Tail::damaged, path, 0,
+              *first > expected ? "sequences " + std::to_string(expected) + ".." + std::to_string(*first - 1) +
+                                      " are missing (no segment holds them; previous: " + prev + ")"
+                                : "segment starts at sequence " + std::to_string(*first) + " but " + prev +
+                                      " already holds sequences up to " + std::to_string(expected - 1),
+              last);
+      continue;
+    }
+    if (sink) sink->on_segment(path, *first, lf::kSegmentHeaderBytes);
+    if (depth == ScanDepth::last_segment && !last) {
+      expected = segs[i + 1].first;  // trusted from the names: info() does not read the records
+      r.latest = expected - 1;
+      if (sink) sink->on_segment_end(*size);
+      continue;
+    }
+    FrameReader reader(*file, lf::kSegmentHeaderBytes, *size, read_chunk);
+    for (;;) {
+      const auto step = reader.next();
+      if (step == FrameReader::Step::record) {
+        if (reader.header().sequence != expected) {
+          problem(ScanResult::Tail::damaged, path, reader.frame_offset(),
+                  "record holds sequence " + std::to_string(reader.header().sequence) + " where " +
+                      std::to_string(expected) + " was expected",
+                  last);
+          break;
+        }
+        if (sink)
+          sink->on_record(expected, reader.frame_offset(), lf::kFrameHeaderBytes + reader.payload().size(),
+                          reader.payload());
+        r.latest = expected++;
+        continue;
+      }
+      if (step == FrameReader::Step::end) break;
+      if (step == FrameReader::Step::io_error) return reader.error();
+      const std::uint64_t at = reader.frame_offset();
+      const std::string why = step == FrameReader::Step::incomplete
+                                  ? std::string("incomplete record (the file ends inside it)")
+                                  : std::string(reader.problem());
+      if (!last) {
+        problem(ScanResult::Tail::damaged, path, at, why + " in a segment that is not the last", false);
+        break;
+      }
+      auto proof = secured_later(*file, at, *size, expected);
+      if (!proof) return proof.error();
+      if (*proof)
+        problem(ScanResult::Tail::damaged, path, at,
+                why + " at sequence " + std::to_string(expected) + ", which a later record shows was secured",
+                true);
+      else
+        problem(ScanResult::Tail::torn, path, at, why + " at sequence " + std::to_string(expected) + ": torn tail",
+                true);
+      r.tail_bytes = *size - at;
+      break;
+    }
+    if (sink) sink->on_segment_end(reader.position());
+  }
+  return r;
+}
+
+}  // namespace sessionring::detail

@@ -1,0 +1,265 @@
+// LogStore: sessions as directories of segmented, checksummed logs (docs/store.md).
+// See include/sessionring/log_store.hpp.
+#include <sessionring/log_store.hpp>
+#include <sessionring/session_id.hpp>
+
+#include "detail/log_file.hpp"
+#include "detail/log_lock.hpp"
+#include "detail/log_scan.hpp"
+#include "detail/log_state.hpp"
+#include "detail/log_writer.hpp"
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <system_error>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace sessionring {
+namespace {
+
+namespace fs = std::filesystem;
+using detail::LogState;
+using detail::LogWriter;
+
+class LogWriterHandle final : public SessionLog {
+ public:
+  LogWriterHandle(std::shared_ptr<LogState> state, std::unique_ptr<LogWriter> writer)
+      : state_(std::move(state)), writer_(std::move(writer)) {}
+  ~LogWriterHandle() override { (void)writer_->close(); }
+
+  std::string_view session_id() const noexcept override { return state_->session_id(); }
+  Status append(const AppendBatch& batch) override { return writer_->append(batch); }
+  Sequence latest_sequence() const noexcept override { return state_->latest(); }
+  Sequence written_sequence() const noexcept override { return writer_->written(); }
+  Status read(const EventQuery& q, FunctionRef<bool(const EventView&)> visit) const override {
+    return state_->read(q, visit);
+  }
+  Result<Event> find_by_id(std::string_view id) const override { return state_->find_by_id(id); }
+  Result<Sequence> wait_for(Sequence after, Deadline deadline) const override {
+    return state_->wait_for(after, deadline);
+  }
+
+ private:
+  std::shared_ptr<LogState> state_;
+  std::unique_ptr<LogWriter> writer_;
+};
+
+class LogReaderHandle final : public SessionLog {
+ public:
+  explicit LogReaderHandle(std::shared_ptr<LogState> state) : state_(std::move(state)) {}
+
+  std::string_view session_id() const noexcept override { return state_->session_id(); }
+  Status append(const AppendBatch&) override {
+    return Status(Errc::validation_error, "session '" + state_->session_id() +
+                                              "' was opened read-only; append needs OpenMode::write");
+  }
+  Sequence latest_sequence() const noexcept override { return state_->latest(); }
+  Status read(const EventQuery& q, FunctionRef<bool(const EventView&)> visit) const override {
+    return state_->read(q, visit);
+  }
+  Result<Event> find_by_id(std::string_view id) const override { return state_->find_by_id(id); }
+  Result<Sequence> wait_for(Sequence after, Deadline deadline) const override {
+    return state_->wait_for(after, deadline);
+  }
+
+ private:
+  std::shared_ptr<LogState> state_;
+};
+
+/// Removes the bytes a scan found unusable at the end of the last segment (INV-9).
+Status cut_tail(const detail::ScanResult& scan, bool durable, const std::string& dir) {
+  if (scan.torn_header || scan.offset == 0) {
+    if (::unlink(scan.file.c_str()) != 0 && errno != ENOENT) return detail::io_error("cannot remove", scan.file, errno);
+    return durable ? detail::sync_directory(dir) : Status{};
+  }
+  auto f = detail::File::open(scan.file, O_RDWR);
+  if (!f) return f.error();
+  if (Status st = f->truncate(scan.offset); !st) return st;
+  return durable ? f->datasync() : Status{};
+}
+
+}  // namespace
+
+struct LogStore::State {
+  LogStoreOptions options;
+  std::string root;
+  mutable std::mutex mutex;  // guards live
+  // Logs open in this process (a writer's, or read handles'): read opens share them.
+  std::map<std::string, std::weak_ptr<LogState>, std::less<>> live;
+
+  std::string dir_of(std::string_view id) const { return root + "/" + std::string(id); }
+
+  std::shared_ptr<LogState> find_live(std::string_view id) const {
+    std::lock_guard lock(mutex);
+    auto it = live.find(id);
+    return it == live.end() ? nullptr : it->second.lock();
+  }
+
+  void remember(std::string_view id, const std::shared_ptr<LogState>& state, bool replace) {
+    std::lock_guard lock(mutex);
+    for (auto it = live.begin(); it != live.end();) it = it->second.expired() ? live.erase(it) : std::next(it);
+    auto [it, inserted] = live.try_emplace(std::string(id), state);
+    if (!inserted && (replace || it->second.expired())) it->second = state;
+  }
+
+  std::shared_ptr<LogState> new_state(std::string_view id) const {
+    LogState::Config c;
+    c.session_id = std::string(id);
+    c.dir = dir_of(id);
+    c.read_chunk = options.read_chunk_bytes;
+    c.index_every_records = options.index_every_records;
+    c.index_every_bytes = options.index_every_bytes;
+    c.poll_interval = options.poll_interval;
+    return std::make_shared<LogState>(std::move(c));
+  }
+};
+
+LogStore::LogStore(std::unique_ptr<State> state) : state_(std::move(state)) {}
+LogStore::~LogStore() = default;
+
+const LogStoreOptions& LogStore::options() const noexcept { return state_->options; }
+
+Result<std::shared_ptr<LogStore>> LogStore::open(LogStoreOptions options) {
+  if (Status st = validate(options); !st) return st.error();
+  std::error_code ec;
+  fs::create_directories(options.root, ec);
+  if (ec) return detail::io_error("cannot create store root", options.root.string(), ec.value());
+  if (!fs::is_directory(options.root, ec))
+    return Error(Errc::storage_error, "store root '" + options.root.string() + "' is not a directory");
+  if (::access(options.root.c_str(), R_OK | W_OK | X_OK) != 0)
+    return detail::io_error("store root is not writable:", options.root.string(), errno);
+  auto st = std::make_unique<State>();
+  st->root = options.root.string();
+  while (st->root.size() > 1 && st->root.back() == '/') st->root.pop_back();
+  st->options = std::move(options);
+  return std::shared_ptr<LogStore>(new LogStore(std::move(st)));
+}
+
+Result<std::shared_ptr<SessionLog>> LogStore::open(std::string_view session_id, OpenMode mode) {
+  if (Status st = validate_session_id(session_id); !st) return st.error();
+  const auto& o = state_->options;
+  const std::string dir = state_->dir_of(session_id);
+  const bool durable = o.durability == Durability::fsync;
+  if (mode == OpenMode::read) {
+    if (auto live = state_->find_live(session_id)) return std::shared_ptr<SessionLog>(std::make_shared<LogReaderHandle>(live));
+    auto state = state_->new_state(session_id);
+    auto scan = detail::scan_session(dir, o.read_chunk_bytes, detail::ScanDepth::full, state.get());
+    if (!scan) {
+      if (scan.code() == Errc::not_found)
+        return Error(Errc::not_found, "log store '" + state_->root + "' has no session '" + std::string(session_id) + "'");
+      return scan.error();
+    }
+    if (scan->tail == detail::ScanResult::Tail::damaged) return scan->damage_error(session_id);
+    {
+      std::lock_guard lock(state->publish_mutex());
+      state->set_flushed(scan->latest);
+      state->publish(scan->latest);
+    }
+    state_->remember(session_id, state, false);
+    return std::shared_ptr<SessionLog>(std::make_shared<LogReaderHandle>(std::move(state)));
+  }
+
+  if (::mkdir(dir.c_str(), 0755) == 0) {
+    if (durable)
+      if (Status st = detail::sync_directory(state_->root); !st) return st.error();
+  } else if (errno != EEXIST) {
+    return detail::io_error("cannot create session directory", dir, errno);
+  }
+  auto lock = detail::WriterLock::acquire(dir, session_id);
+  if (!lock) return lock.error();
+  auto state = state_->new_state(session_id);
+  auto scan = detail::scan_session(dir, o.read_chunk_bytes, detail::ScanDepth::full, state.get());
+  if (!scan) return scan.error();
+  if (scan->tail == detail::ScanResult::Tail::damaged && !(o.repair_damaged_tail && scan->in_last_segment))
+    return scan->damage_error(session_id);
+  if (scan->tail != detail::ScanResult::Tail::clean)
+    if (Status st = cut_tail(*scan, durable, dir); !st) return st.error();
+  {
+    std::lock_guard guard(state->publish_mutex());
+    state->set_flushed(scan->latest);
+    state->publish(scan->latest);
+  }
+  LogWriter::Config wc;
+  wc.durability = o.durability;
+  wc.segment_bytes = o.segment_bytes;
+  wc.buffer_bytes = o.buffer_bytes;
+  wc.flush_interval = o.flush_interval;
+  wc.background_sync = o.background_sync;
+  auto writer = LogWriter::start(state, wc, std::move(*lock));
+  if (!writer) return writer.error();
+  state_->remember(session_id, state, true);
+  return std::shared_ptr<SessionLog>(std::make_shared<LogWriterHandle>(std::move(state), std::move(*writer)));
+}
+
+Result<std::vector<std::string>> LogStore::list_sessions() const {
+  std::vector<std::string> out;
+  std::error_code ec;
+  fs::directory_iterator it(state_->root, ec);
+  if (ec) return detail::io_error("cannot list store root", state_->root, ec.value());
+  for (; it != fs::directory_iterator(); it.increment(ec)) {
+    if (ec) return detail::io_error("cannot list store root", state_->root, ec.value());
+    std::error_code dir_ec;
+    if (!it->is_directory(dir_ec)) continue;
+    std::string name = it->path().filename().string();
+    if (validate_session_id(name)) out.push_back(std::move(name));
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+Result<SessionInfo> LogStore::info(std::string_view session_id) const {
+  if (Status st = validate_session_id(session_id); !st) return st.error();
+  SessionInfo info;
+  info.session_id = std::string(session_id);
+  if (auto live = state_->find_live(session_id)) {
+    info.latest_sequence = live->latest();
+    info.event_count = info.latest_sequence;
+    info.bytes = live->visible_bytes();
+    info.segment_count = live->segment_count();
+    return info;
+  }
+  auto scan = detail::scan_session(state_->dir_of(session_id), state_->options.read_chunk_bytes,
+                                   detail::ScanDepth::last_segment, nullptr);
+  if (!scan) {
+    if (scan.code() == Errc::not_found)
+      return Error(Errc::not_found, "log store '" + state_->root + "' has no session '" + std::string(session_id) + "'");
+    return scan.error();
+  }
+  info.latest_sequence = scan->latest;
+  info.event_count = scan->latest;
+  info.bytes = scan->bytes;
+  info.segment_count = scan->segments;
+  return info;
+}
+
+Result<VerifyReport> LogStore::verify(std::string_view session_id) const {
+  if (Status st = validate_session_id(session_id); !st) return st.error();
+  auto scan = detail::scan_session(state_->dir_of(session_id), state_->options.read_chunk_bytes,
+                                   detail::ScanDepth::full, nullptr);
+  if (!scan) {
+    if (scan.code() == Errc::not_found)
+      return Error(Errc::not_found, "log store '" + state_->root + "' has no session '" + std::string(session_id) + "'");
+    return scan.error();
+  }
+  VerifyReport r;
+  r.intact.session_id = std::string(session_id);
+  r.intact.latest_sequence = scan->latest;
+  r.intact.event_count = scan->latest;
+  r.intact.bytes = scan->bytes;
+  r.intact.segment_count = scan->segments;
+  if (scan->tail != detail::ScanResult::Tail::clean) {
+    r.damaged = scan->tail == detail::ScanResult::Tail::damaged;
+    r.problem = scan->problem;
+    r.file = scan->file;
+    r.offset = scan->offset;
+    if (!r.damaged) r.torn_tail_bytes = scan->tail_bytes;
+  }
+  return r;
+}
+
+}  // namespace sessionring

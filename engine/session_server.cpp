@@ -1,0 +1,206 @@
+#include <sessionring/session_server.hpp>
+
+#include "detail/run_scheduler.hpp"
+#include "detail/run_telemetry.hpp"
+
+#include <mutex>
+#include <random>
+
+namespace sessionring {
+namespace {
+
+std::string generate_session_id() {
+  std::random_device rd;
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id = "session-";
+  for (int word = 0; word < 4; ++word) {
+    std::uint32_t v = rd();
+    for (int i = 0; i < 8; ++i, v >>= 4) id += kHex[v & 0xf];
+  }
+  return id;
+}
+
+// The session to open: the existing one to attach to, or a new one (generated id, or a given
+// id that holds no events yet).
+Result<std::string> resolve_session(const SessionServerOptions& o) {
+  SessionStore& store = *o.store;
+  if (!o.new_session) {
+    auto log = store.open(o.session_id, OpenMode::read);
+    if (log) return o.session_id;
+    if (log.code() == Errc::not_found)
+      return Error(Errc::not_found, "session '" + o.session_id + "' does not exist in the " +
+                                        std::string(store.kind()) + " store; start with new_session to create it");
+    return log.error();
+  }
+  if (o.new_session->session_id.empty()) return generate_session_id();
+  const std::string& id = o.new_session->session_id;
+  if (auto log = store.open(id, OpenMode::read); log && (*log)->latest_sequence() > 0)
+    return Error(Errc::validation_error, "new_session.session_id = '" + id + "' already holds " +
+                                             std::to_string((*log)->latest_sequence()) +
+                                             " events in the store; attach to it with session_id");
+  return id;
+}
+
+}  // namespace
+
+struct SessionServer::Impl {
+  Impl(SessionServerOptions o, Session s)
+      : options(std::move(o)), session(std::move(s)), telemetry(options.telemetry, session.id()) {}
+
+  SessionServerOptions options;
+  Session session;
+  detail::RunTelemetry telemetry;
+  std::unique_ptr<detail::RunScheduler> scheduler;  // declared last: destroyed (stopped) first
+
+  std::mutex stop_mutex;
+  bool stop_reported = false;  // guarded by stop_mutex: session_server.stop emitted
+
+  void emit_count(std::string_view name) {
+    if (telemetry.enabled())
+      telemetry.emit(name, {{"count", static_cast<std::int64_t>(session.stats().subscribers.size())}});
+  }
+};
+
+Result<SessionServer> SessionServer::start(SessionServerOptions options) {
+  if (Status st = validate(options); !st) return st.error();
+  if (!options.store) {
+    auto store = default_session_store();
+    if (!store) return store.error();
+    options.store = *store;
+  }
+  auto id = resolve_session(options);
+  if (!id) return id.error();
+  SessionOptions engine = options.engine;
+  engine.store = options.store;
+  engine.session_id = *id;
+  auto session = Session::open(std::move(engine));
+  if (!session) return session.error();
+  auto fail = [&](const Error& e) -> Result<SessionServer> {
+    (void)session->stop();
+    return e;
+  };
+  if (options.new_session) {
+    EventInput created;
+    created.type = EventType::session_created;
+    created.data = options.new_session->data;
+    created.metadata = options.new_session->metadata;
+    if (auto r = session->append_wait(created); !r) return fail(r.error());
+    EventInput started;
+    started.type = EventType::session_started;
+    if (auto r = session->append_wait(started); !r) return fail(r.error());
+  }
+  std::vector<Producer> producers;  // one per run slot (INV-5)
+  for (std::uint32_t i = 0; i < options.max_concurrent_runs; ++i) {
+    auto p = session->producer();
+    if (!p) return fail(p.error());
+    producers.push_back(std::move(*p));
+  }
+  auto impl = std::make_unique<Impl>(std::move(options), std::move(*session));
+  impl->scheduler = std::make_unique<detail::RunScheduler>(impl->options, impl->session, impl->telemetry,
+                                                           std::move(producers));
+  impl->scheduler->start();
+  if (impl->telemetry.enabled())
+    impl->telemetry.emit(telemetry::kServerStart, {{"system_time_ns", detail::RunTelemetry::system_time_ns()}});
+  return SessionServer(std::move(impl));
+}
+
+SessionServer::SessionServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+SessionServer::SessionServer(SessionServer&&) noexcept = default;
+SessionServer& SessionServer::operator=(SessionServer&& other) noexcept {
+  if (this != &other) {
+    if (impl_) (void)stop();
+    impl_ = std::move(other.impl_);
+  }
+  return *this;
+}
+SessionServer::~SessionServer() {
+  if (impl_) (void)stop();
+}
+
+const std::string& SessionServer::session_id() const noexcept { return impl_->session.id(); }
+const SessionServerOptions& SessionServer::options() const noexcept { return impl_->options; }
+Session& SessionServer::session() noexcept { return impl_->session; }
+
+Result<std::string> SessionServer::submit_run(RunTask task, RunOptions options) {
+  return impl_->scheduler->submit(std::move(task), std::move(options));
+}
+
+RunResult SessionServer::await_run(std::string_view run_id, std::chrono::nanoseconds timeout) {
+  return impl_->scheduler->await(run_id, timeout);
+}
+
+RunResult SessionServer::execute_run(RunTask task, std::chrono::nanoseconds timeout, RunOptions options) {
+  auto id = submit_run(std::move(task), std::move(options));
+  if (!id) return id.error();
+  return await_run(*id, timeout);
+}
+
+Status SessionServer::cancel_run(std::string_view run_id) { return impl_->scheduler->cancel(run_id); }
+Status SessionServer::interrupt_run(std::string_view run_id) { return impl_->scheduler->interrupt(run_id); }
+Status SessionServer::drain(std::chrono::nanoseconds timeout) { return impl_->scheduler->drain(timeout); }
+
+ServerStatus SessionServer::status() const {
+  ServerStatus s;
+  s.session_id = impl_->session.id();
+  impl_->scheduler->fill(s);
+  SessionStats stats = impl_->session.stats();
+  impl_->telemetry.sample_lapped(stats);
+  s.subscriber_count = stats.subscribers.size();
+  s.latest_sequence = stats.latest_sequence;
+  s.ingest_depth_approx = stats.ingest_depth_approx;
+  s.ring_capacity = stats.ring_capacity;
+  s.ring_slot_bytes = stats.ring_slot_bytes;
+  s.subscribers = std::move(stats.subscribers);
+  s.stopped = impl_->scheduler->stopped() || stats.stopped;
+  return s;
+}
+
+Status SessionServer::stop() { return stop(impl_->options.stop_policy); }
+
+Status SessionServer::stop(StopPolicy policy) {
+  const auto begin = std::chrono::steady_clock::now();
+  if (Status st = impl_->scheduler->stop(policy); !st) return st;  // only from inside a run
+  // Every run has returned: stop the engine, which stores and publishes everything accepted
+  // and closes the subscriptions once they have delivered it.
+  Status st = impl_->session.stop();
+  bool report = false;
+  {
+    std::lock_guard lock(impl_->stop_mutex);
+    report = !std::exchange(impl_->stop_reported, true);
+  }
+  if (report && impl_->telemetry.enabled())
+    impl_->telemetry.emit(
+        telemetry::kServerStop,
+        {{"duration_ns",
+          std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - begin).count()},
+         {"latest_sequence", static_cast<std::int64_t>(impl_->session.latest_sequence())}});
+  return st;
+}
+
+bool SessionServer::stopped() const noexcept { return impl_->scheduler->stopped() || impl_->session.stopped(); }
+
+Result<Subscription> SessionServer::subscribe(SubscribeOptions options) {
+  auto sub = impl_->session.subscribe(std::move(options));
+  if (sub) impl_->emit_count(telemetry::kSubscribe);
+  return sub;
+}
+
+Result<PushSubscription> SessionServer::subscribe_push(SubscribeOptions options, PushSubscription::Handler handler) {
+  auto sub = impl_->session.subscribe_push(std::move(options), std::move(handler));
+  if (sub) impl_->emit_count(telemetry::kSubscribe);
+  return sub;
+}
+
+Status SessionServer::unsubscribe(Subscription& subscription) {
+  Status st = subscription.unsubscribe();
+  if (st) impl_->emit_count(telemetry::kUnsubscribe);
+  return st;
+}
+
+Status SessionServer::unsubscribe(PushSubscription& subscription) {
+  Status st = subscription.unsubscribe();
+  if (st) impl_->emit_count(telemetry::kUnsubscribe);
+  return st;
+}
+
+}  // namespace sessionring

@@ -1,0 +1,58 @@
+// LogStore: the embedded durable store. One directory per session under a root; each session
+// an append-only log of checksummed records in segments, with a sparse sequence index and an
+// id index rebuilt on open (docs/store.md). Implements SessionStore / SessionLog.
+//
+// Threads: every member function from any thread. One writer per session across processes
+// (an flock on <root>/<session>/LOCK: a second gets Errc::writer_conflict); read handles work
+// while another process writes and see its new records.
+#pragma once
+#include <sessionring/log_store_options.hpp>
+#include <sessionring/session_info.hpp>
+#include <sessionring/session_store.hpp>
+#include <sessionring/verify_report.hpp>
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sessionring {
+
+class LogStore final : public SessionStore {
+ public:
+  /// Validates the options (Errc::validation_error naming the option) and creates the root
+  /// directory if missing (Errc::storage_error with the OS reason when that fails).
+  static Result<std::shared_ptr<LogStore>> open(LogStoreOptions options);
+
+  std::string_view kind() const noexcept override { return "log"; }
+
+  /// write: creates the session if missing, takes the writer lock, recovers the tail
+  /// (truncates a torn last record, INV-9) and continues the sequence (INV-1).
+  /// read: Errc::not_found for a missing session. Damage found while opening is
+  /// Errc::damaged_store naming the file and offset.
+  Result<std::shared_ptr<SessionLog>> open(std::string_view session_id, OpenMode mode) override;
+
+  /// Subdirectories of the root that are valid session ids, sorted.
+  Result<std::vector<std::string>> list_sessions() const override;
+
+  /// Latest sequence, event count, bytes and segment count of one session (reads only the
+  /// segment headers and the last segment). Errc::not_found for a missing session.
+  Result<SessionInfo> info(std::string_view session_id) const;
+
+  /// Reads every record of the session, checking checksums and contiguity; reports the first
+  /// problem with its file and offset. Never modifies the files.
+  Result<VerifyReport> verify(std::string_view session_id) const;
+
+  const LogStoreOptions& options() const noexcept;
+
+  LogStore(const LogStore&) = delete;
+  LogStore& operator=(const LogStore&) = delete;
+  ~LogStore() override;
+
+ private:
+  struct State;
+  explicit LogStore(std::unique_ptr<State> state);
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace sessionring

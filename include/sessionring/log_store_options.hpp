@@ -1,0 +1,36 @@
+// Options of a LogStore (the embedded durable log). LogStore::open validates every field and
+// answers Errc::validation_error naming the option. docs/store.md explains each.
+#pragma once
+#include <sessionring/durability.hpp>
+#include <sessionring/result.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+
+namespace sessionring {
+
+struct LogStoreOptions {
+  std::filesystem::path root;                  ///< required; created (with parents) if missing
+  Durability durability = Durability::buffered;
+  std::uint64_t segment_bytes = 64ull << 20;   ///< roll a segment at this size; [4096, 2^40]
+  std::uint32_t index_every_records = 4096;    ///< sparse index: one entry per this many records ... [1, 2^24]
+  std::uint32_t index_every_bytes = 64u << 10; ///< ... or per this many bytes, whichever first; [512, 2^30]
+  std::uint32_t read_chunk_bytes = 1u << 20;   ///< largest pread of a sequential read; [4096, 2^30]
+  /// fsync only: true = group commit on a sync thread (append() returns after write(),
+  /// latest_sequence() advances when the fdatasync completes: pipelined); false = append()
+  /// calls fdatasync itself before returning.
+  bool background_sync = true;
+  std::uint32_t buffer_bytes = 256u << 10;     ///< none only: user-space buffer handed to the OS when this full; [4096, 2^30]
+  std::chrono::milliseconds flush_interval{20};///< none only: longest time an append stays in user space; [1 ms, 1 h]
+  std::chrono::milliseconds poll_interval{10}; ///< read handles with no writer in this process: wait_for() re-checks the files this often; [1 ms, 1 min]
+  /// When the last segment holds damage followed by records that prove it was secured, a writer
+  /// open fails with Errc::damaged_store; true truncates the segment at the damage instead
+  /// (the records after it are lost). Torn tails left by a crash are always truncated.
+  bool repair_damaged_tail = false;
+};
+
+/// Checks every field; Errc::validation_error naming the first bad option.
+Status validate(const LogStoreOptions& options);
+
+}  // namespace sessionring

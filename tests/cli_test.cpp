@@ -1,0 +1,610 @@
+// The `sessionring` program (tools/, docs/cli.md) run as a separate process on LogStores written
+// by a test host: tail (text, jsonl, filters, --from, --follow against a store another process
+// is appending to: no gap, no duplicate, clean exit on SIGTERM/SIGINT), sessions, verify (clean,
+// torn tail, damage: exit 3 naming file and offset), --help and the exit codes of bad usage.
+// SESSIONRING_CLI is the program, SESSIONRING_CLI_HELPER the appending host
+// (tests/cli_append_helper.cpp).
+#include <sessionring/log_store.hpp>
+#include <sessionring/sessionring.hpp>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char** environ;
+
+namespace sessionring {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+using ::testing::HasSubstr;
+
+// ---------------------------------------------------------------------------------------------
+// Processes
+
+/// A child process with its stdout and stderr on pipes.
+class Child {
+ public:
+  explicit Child(const std::vector<std::string>& args) {
+    int out[2], err[2];
+    if (::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0) throw std::runtime_error("pipe2 failed");
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+    posix_spawn_file_actions_adddup2(&fa, err[1], 2);
+    std::vector<char*> argv;
+    for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    const int rc = ::posix_spawn(&pid_, argv[0], &fa, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&fa);
+    ::close(out[1]);
+    ::close(err[1]);
+    out_fd_ = out[0];
+    err_fd_ = err[0];
+    if (rc != 0) throw std::runtime_error("posix_spawn " + args[0] + " failed: " + std::to_string(rc));
+  }
+  Child(const Child&) = delete;
+  Child& operator=(const Child&) = delete;
+  ~Child() {
+    if (pid_ > 0 && !reaped_) {
+      ::kill(pid_, SIGKILL);
+      int st = 0;
+      ::waitpid(pid_, &st, 0);
+    }
+    if (out_fd_ >= 0) ::close(out_fd_);
+    if (err_fd_ >= 0) ::close(err_fd_);
+  }
+
+  /// The next complete stdout line (without '\n'), or nullopt at EOF or the deadline.
+  std::optional<std::string> read_line(Clock::time_point deadline) {
+    for (;;) {
+      if (auto nl = out_.find('\n', out_pos_); nl != std::string::npos) {
+        std::string line = out_.substr(out_pos_, nl - out_pos_);
+        out_pos_ = nl + 1;
+        return line;
+      }
+      if (out_fd_ < 0) return std::nullopt;  // stdout closed without another complete line
+      if (!pump(deadline)) return std::nullopt;
+    }
+  }
+
+  void signal(int sig) { ::kill(pid_, sig); }
+
+  /// Reads both pipes to EOF and reaps the child; returns its exit code (128 + signal when it
+  /// was killed), or -1 when it did not end before the deadline (then it is killed).
+  int finish(Clock::time_point deadline) {
+    while ((out_fd_ >= 0 || err_fd_ >= 0) && pump(deadline)) {
+    }
+    if (out_fd_ >= 0 || err_fd_ >= 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+      reaped_ = true;
+      return -1;
+    }
+    int st = 0;
+    ::waitpid(pid_, &st, 0);
+    reaped_ = true;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+  }
+
+  /// stdout not yet returned by read_line.
+  std::string rest_of_stdout() const { return out_.substr(out_pos_); }
+  const std::string& stderr_text() const { return err_; }
+
+ private:
+  /// Waits for data on the open pipes until the deadline; false when the deadline passed.
+  bool pump(Clock::time_point deadline) {
+    pollfd fds[2];
+    nfds_t n = 0;
+    if (out_fd_ >= 0) fds[n++] = {out_fd_, POLLIN, 0};
+    if (err_fd_ >= 0) fds[n++] = {err_fd_, POLLIN, 0};
+    if (n == 0) return true;
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    if (left <= 0) return false;
+    const int r = ::poll(fds, n, static_cast<int>(std::min<long long>(left, 1000)));
+    if (r < 0) return errno == EINTR;
+    for (nfds_t i = 0; i < n; ++i) {
+      if ((fds[i].revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
+      int& fd = fds[i].fd == out_fd_ ? out_fd_ : err_fd_;
+      std::string& buf = fds[i].fd == out_fd_ ? out_ : err_;
+      char chunk[65536];
+      const ssize_t got = ::read(fd, chunk, sizeof chunk);
+      if (got > 0) {
+        buf.append(chunk, static_cast<std::size_t>(got));
+      } else if (got == 0 || errno != EINTR) {
+        ::close(fd);
+        fd = -1;
+      }
+    }
+    return true;
+  }
+
+  pid_t pid_ = -1;
+  bool reaped_ = false;
+  int out_fd_ = -1;
+  int err_fd_ = -1;
+  std::string out_;
+  std::size_t out_pos_ = 0;
+  std::string err_;
+};
+
+struct CliResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+  std::vector<std::string> lines() const {
+    std::vector<std::string> v;
+    std::istringstream s(out);
+    for (std::string l; std::getline(s, l);) v.push_back(l);
+    return v;
+  }
+};
+
+/// Runs `sessionring ARGS...` to completion.
+CliResult cli(std::vector<std::string> args, std::chrono::seconds timeout = std::chrono::seconds(120)) {
+  args.insert(args.begin(), SESSIONRING_CLI);
+  Child c(args);
+  CliResult r;
+  r.exit_code = c.finish(Clock::now() + timeout);
+  r.out = c.rest_of_stdout();
+  r.err = c.stderr_text();
+  return r;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Stores written by the test host
+
+class TempDir {
+ public:
+  TempDir() {
+    static std::atomic<int> counter{0};  // writer/reader: test threads; makes names unique
+    path_ = fs::temp_directory_path() / ("sessionring-cli-" + std::to_string(::getpid()) + "-" +
+                                         std::to_string(counter.fetch_add(1, std::memory_order_relaxed)));
+    fs::remove_all(path_);
+    fs::create_directories(path_);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const fs::path& path() const { return path_; }
+  std::string str() const { return path_.string(); }
+
+ private:
+  fs::path path_;
+};
+
+constexpr std::int64_t kBaseTimestamp = 1'700'000'000'123'456'789;  // 2023-11-14T22:13:20.123456789Z
+
+/// Event i of the host sessions: run "r<i % 3>", type cycling over four types, data JSON
+/// except every 7th (plain text with a newline), metadata JSON on even i.
+struct HostEvent {
+  std::string id, run, data, metadata;
+  EventType type;
+  std::int64_t ts;
+};
+HostEvent host_event(std::uint64_t i) {
+  static constexpr EventType kTypes[] = {EventType::run_started, EventType::message_streamed,
+                                         EventType::tool_call_completed, EventType::run_completed};
+  // Strings built with append: GCC 12 warns falsely (-Wrestrict) about `"literal" + std::string`.
+  const std::string n = std::to_string(i);
+  HostEvent e;
+  e.id = std::string("evt-").append(n);
+  e.run = std::string("r").append(std::to_string(i % 3));
+  e.type = kTypes[i % 4];
+  e.data = i % 7 == 0 ? std::string("plain text\nline two ").append(n)
+                      : std::string(R"({"i":)").append(n).append(R"(,"s":"x"})");
+  e.metadata = i % 2 == 0 ? std::string(R"({"m":)").append(n).append("}") : std::string("not json");
+  e.ts = kBaseTimestamp + static_cast<std::int64_t>(i) * 1'000'000'000;
+  return e;
+}
+
+/// Writes `count` host events to session `id` through a Session on a LogStore at `root`.
+void write_session(const fs::path& root, const std::string& id, std::uint64_t count,
+                   std::uint64_t segment_bytes = 64ull << 20) {
+  LogStoreOptions lo;
+  lo.root = root;
+  lo.segment_bytes = segment_bytes;
+  auto store = LogStore::open(lo);
+  ASSERT_TRUE(store) << store.error();
+  SessionOptions so;
+  so.store = *store;
+  so.session_id = id;
+  auto session = Session::open(so);
+  ASSERT_TRUE(session) << session.error();
+  auto producer = session->producer();
+  ASSERT_TRUE(producer) << producer.error();
+  for (std::uint64_t i = 1; i <= count; ++i) {
+    const HostEvent h = host_event(i);
+    EventInput e;
+    e.type = h.type;
+    e.id = h.id;
+    e.run_id = h.run;
+    e.data = h.data;
+    e.metadata = h.metadata;
+    e.timestamp_ns = h.ts;
+    e.correlation_id = i % 5 == 0 ? "corr" : "";
+    ASSERT_TRUE(producer->append(e));
+  }
+  ASSERT_TRUE(session->stop());
+  ASSERT_EQ(session->latest_sequence(), count);
+}
+
+/// "YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ" (no std::regex: GCC 12 warns falsely inside it under ASan).
+bool is_rfc3339_ns(const std::string& s) {
+  static constexpr std::string_view kShape = "dddd-dd-ddTdd:dd:dd.dddddddddZ";
+  if (s.size() != kShape.size()) return false;
+  for (std::size_t i = 0; i < s.size(); ++i)
+    if (kShape[i] == 'd' ? !(s[i] >= '0' && s[i] <= '9') : s[i] != kShape[i]) return false;
+  return true;
+}
+
+std::vector<nlohmann::json> parse_jsonl(const std::string& out) {
+  std::vector<nlohmann::json> v;
+  std::istringstream s(out);
+  for (std::string l; std::getline(s, l);) v.push_back(nlohmann::json::parse(l));
+  return v;
+}
+
+// ---------------------------------------------------------------------------------------------
+// tail
+
+TEST(CliTail, jsonlHasEveryFieldOfEveryEventInOrder) {
+  TempDir dir;
+  write_session(dir.path(), "s1", 30);
+  auto r = cli({"tail", "--store", dir.str(), "--session", "s1", "--format", "jsonl"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto events = parse_jsonl(r.out);
+  ASSERT_EQ(events.size(), 30u);
+  for (std::uint64_t i = 1; i <= 30; ++i) {
+    const nlohmann::json& j = events[i - 1];
+    const HostEvent h = host_event(i);
+    SCOPED_TRACE(j.dump());
+    EXPECT_EQ(j.at("seq").get<std::uint64_t>(), i);
+    EXPECT_EQ(j.at("type").get<std::string>(), to_string(h.type));
+    EXPECT_EQ(j.at("id").get<std::string>(), h.id);
+    EXPECT_EQ(j.at("session_id").get<std::string>(), "s1");
+    EXPECT_EQ(j.at("run_id").get<std::string>(), h.run);
+    const std::string ts = j.at("timestamp").get<std::string>();
+    EXPECT_TRUE(is_rfc3339_ns(ts)) << ts;
+    if (i % 7 == 0) {
+      EXPECT_EQ(j.at("data"), nlohmann::json(h.data));  // not JSON: the string as it is
+    } else {
+      EXPECT_EQ(j.at("data"), nlohmann::json::parse(h.data));  // JSON: embedded as JSON
+    }
+    if (i % 2 == 0) {
+      EXPECT_EQ(j.at("metadata"), nlohmann::json::parse(h.metadata));
+    } else {
+      EXPECT_EQ(j.at("metadata"), nlohmann::json("not json"));
+    }
+    EXPECT_EQ(j.contains("correlation_id"), i % 5 == 0);
+  }
+  // Exact RFC 3339 rendering: base + 1 s for event 1, nanoseconds kept.
+  EXPECT_EQ(events[0].at("timestamp").get<std::string>(), "2023-11-14T22:13:21.123456789Z");
+}
+
+TEST(CliTail, textPrintsExactlyOneLinePerEvent) {
+  TempDir dir;
+  write_session(dir.path(), "s1", 20);
+  auto r = cli({"tail", "--store", dir.str(), "--session", "s1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto lines = r.lines();
+  ASSERT_EQ(lines.size(), 20u);  // event 7 and 14 hold a newline in data: escaped, not split
+  EXPECT_EQ(lines[0].rfind("#1 2023-11-14T22:13:21.123456789Z message_streamed run=r1 id=evt-1 data={\"i\":1", 0), 0u)
+      << lines[0];
+  EXPECT_THAT(lines[6], HasSubstr("data=plain text\\nline two 7"));
+  for (std::size_t i = 0; i < lines.size(); ++i)
+    EXPECT_EQ(lines[i].rfind(std::string("#").append(std::to_string(i + 1)).append(" "), 0), 0u);
+}
+
+TEST(CliTail, fromRunAndTypeSelectExactlyTheMatchingEvents) {
+  TempDir dir;
+  write_session(dir.path(), "s1", 60);
+  auto r = cli({"tail", "--store", dir.str(), "--session", "s1", "--format", "jsonl", "--from", "10", "--run", "r1",
+                "--type", "run_started,message_streamed"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::vector<std::uint64_t> want;
+  for (std::uint64_t i = 10; i <= 60; ++i) {
+    const HostEvent h = host_event(i);
+    if (h.run == "r1" && (h.type == EventType::run_started || h.type == EventType::message_streamed)) want.push_back(i);
+  }
+  std::vector<std::uint64_t> got;
+  for (const auto& j : parse_jsonl(r.out)) got.push_back(j.at("seq").get<std::uint64_t>());
+  EXPECT_EQ(got, want);
+  ASSERT_FALSE(want.empty());
+
+  auto two_runs = cli({"tail", "--store", dir.str(), "--session", "s1", "--run", "r0", "--run", "r2"});
+  ASSERT_EQ(two_runs.exit_code, 0) << two_runs.err;
+  EXPECT_EQ(two_runs.lines().size(), 40u);
+
+  auto past_end = cli({"tail", "--store", dir.str(), "--session", "s1", "--from", "61"});
+  EXPECT_EQ(past_end.exit_code, 0) << past_end.err;
+  EXPECT_EQ(past_end.out, "");
+}
+
+/// Reads jsonl lines from a following tail until it has printed `last`; checks that they are
+/// exactly first, first + 1, ..., last.
+void expect_contiguous(Child& tail, std::uint64_t first, std::uint64_t last, Clock::time_point deadline) {
+  std::uint64_t expect = first;
+  while (expect <= last) {
+    auto line = tail.read_line(deadline);
+    ASSERT_TRUE(line) << "tail stopped or timed out before sequence " << expect << "; stderr: " << tail.stderr_text();
+    const auto seq = nlohmann::json::parse(*line).at("seq").get<std::uint64_t>();
+    ASSERT_EQ(seq, expect) << (seq < expect ? "duplicate" : "gap") << " in the followed stream";
+    ++expect;
+  }
+}
+
+TEST(CliTail, followStreamsWhatAnotherProcessAppendsWithNoGapAndNoDuplicate) {
+  TempDir dir;
+  constexpr std::uint64_t kEvents = SESSIONRING_TEST_FULL ? 20000 : 3000;
+  constexpr std::uint64_t kReadyAfter = 200;
+  const auto deadline = Clock::now() + std::chrono::minutes(5);
+  // The appending host: 200 events at once (history), then one every ~300 us (live), in
+  // 64 KiB segments so the followers cross segment rolls.
+  Child helper({SESSIONRING_CLI_HELPER, dir.str(), "shared", std::to_string(kEvents), std::to_string(kReadyAfter), "300"});
+  auto ready = helper.read_line(deadline);
+  ASSERT_TRUE(ready) << helper.stderr_text();
+  ASSERT_EQ(ready->rfind("ready ", 0), 0u) << *ready;
+
+  // Two followers while the host appends: from the start (history, then live) and resuming
+  // from the middle of what is still to come.
+  constexpr std::uint64_t kResumeFrom = kEvents / 2;
+  Child from_start({SESSIONRING_CLI, "tail", "--store", dir.str(), "--session", "shared", "--follow", "--format", "jsonl"});
+  Child resumed({SESSIONRING_CLI, "tail", "--store", dir.str(), "--session", "shared", "--follow", "--format", "jsonl",
+                 "--from", std::to_string(kResumeFrom)});
+  expect_contiguous(from_start, 1, kEvents, deadline);
+  expect_contiguous(resumed, kResumeFrom, kEvents, deadline);
+
+  EXPECT_EQ(helper.read_line(deadline).value_or("(none)"), "done " + std::to_string(kEvents));
+  EXPECT_EQ(helper.finish(deadline), 0) << helper.stderr_text();
+
+  // Nothing more arrives after the last event (no duplicate at the end), and both exit 0 on
+  // a stop signal.
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  from_start.signal(SIGTERM);
+  resumed.signal(SIGINT);
+  EXPECT_EQ(from_start.finish(deadline), 0) << from_start.stderr_text();
+  EXPECT_EQ(resumed.finish(deadline), 0) << resumed.stderr_text();
+  EXPECT_EQ(from_start.rest_of_stdout(), "");
+  EXPECT_EQ(resumed.rest_of_stdout(), "");
+}
+
+TEST(CliTail, followWaitsForAppendsAfterTheWriterFinishedAndResumesAcrossWriters) {
+  // A follower started on an idle store picks up a later writer process's appends (a new
+  // writer continues the sequence, INV-1).
+  TempDir dir;
+  write_session(dir.path(), "s1", 10);
+  Child follower({SESSIONRING_CLI, "tail", "--store", dir.str(), "--session", "s1", "--follow", "--format", "jsonl",
+                  "--from", "5"});
+  const auto deadline = Clock::now() + std::chrono::minutes(2);
+  expect_contiguous(follower, 5, 10, deadline);
+  Child helper({SESSIONRING_CLI_HELPER, dir.str(), "s1", "50", "0", "0"});
+  expect_contiguous(follower, 11, 60, deadline);
+  EXPECT_EQ(helper.finish(deadline), 0) << helper.stderr_text();
+  follower.signal(SIGTERM);
+  EXPECT_EQ(follower.finish(deadline), 0) << follower.stderr_text();
+}
+
+// ---------------------------------------------------------------------------------------------
+// sessions
+
+TEST(CliSessions, listsEachSessionWithLatestSequenceCountSizeAndSegments) {
+  TempDir dir;
+  write_session(dir.path(), "alpha", 300, 4096);  // several segments
+  write_session(dir.path(), "beta", 7);
+  auto r = cli({"sessions", "--store", dir.str(), "--format", "jsonl"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto rows = parse_jsonl(r.out);
+  ASSERT_EQ(rows.size(), 2u);
+  LogStoreOptions lo;
+  lo.root = dir.path();
+  auto store = LogStore::open(lo);
+  ASSERT_TRUE(store);
+  for (const auto& row : rows) {
+    const std::string id = row.at("session_id").get<std::string>();
+    auto info = (*store)->info(id);
+    ASSERT_TRUE(info) << info.error();
+    EXPECT_EQ(row.at("latest_seq").get<std::uint64_t>(), info->latest_sequence);
+    EXPECT_EQ(row.at("event_count").get<std::uint64_t>(), info->event_count);
+    EXPECT_EQ(row.at("bytes").get<std::uint64_t>(), info->bytes);
+    EXPECT_EQ(row.at("segment_count").get<std::uint32_t>(), info->segment_count);
+  }
+  EXPECT_EQ(rows[0].at("session_id"), "alpha");
+  EXPECT_EQ(rows[0].at("latest_seq"), 300);
+  EXPECT_GT(rows[0].at("segment_count").get<std::uint32_t>(), 1u);
+  EXPECT_EQ(rows[1].at("session_id"), "beta");
+  EXPECT_EQ(rows[1].at("event_count"), 7);
+
+  auto text = cli({"sessions", "--store", dir.str()});
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  const auto lines = text.lines();
+  ASSERT_EQ(lines.size(), 3u);  // header + 2 sessions
+  EXPECT_THAT(lines[0], HasSubstr("latest_seq"));
+  EXPECT_THAT(lines[1], ::testing::StartsWith("alpha"));
+  EXPECT_THAT(lines[2], ::testing::MatchesRegex("beta +7 +7 +[0-9]+ +1"));
+
+  TempDir empty;
+  auto none = cli({"sessions", "--store", empty.str()});
+  EXPECT_EQ(none.exit_code, 0);
+  EXPECT_THAT(none.out, HasSubstr("no sessions"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// verify
+
+/// The segment files of a session, sorted by name (= by first sequence).
+std::vector<fs::path> segments_of(const fs::path& session_dir) {
+  std::vector<fs::path> v;
+  for (const auto& e : fs::directory_iterator(session_dir))
+    if (e.path().extension() == ".seg") v.push_back(e.path());
+  std::sort(v.begin(), v.end());
+  return v;
+}
+
+TEST(CliVerify, cleanStoreExitsZeroAndCountsEveryEvent) {
+  TempDir dir;
+  write_session(dir.path(), "a", 120, 4096);
+  write_session(dir.path(), "b", 3);
+  auto r = cli({"verify", "--store", dir.str()});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("a: ok: 120 events (seq 1..120)"));
+  EXPECT_THAT(r.out, HasSubstr("b: ok: 3 events"));
+  EXPECT_THAT(r.out, HasSubstr("verified 2 sessions: 2 ok, 0 damaged"));
+
+  auto one = cli({"verify", "--store", dir.str(), "--session", "a", "--format", "jsonl"});
+  ASSERT_EQ(one.exit_code, 0) << one.err;
+  const auto rows = parse_jsonl(one.out);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].at("ok"), true);
+  EXPECT_EQ(rows[0].at("latest_seq"), 120);
+}
+
+TEST(CliVerify, damagedRecordExitsThreeNamingFileAndOffset) {
+  TempDir dir;
+  write_session(dir.path(), "bad", 200, 4096);
+  write_session(dir.path(), "good", 5);
+  const auto segs = segments_of(dir.path() / "bad");
+  ASSERT_GE(segs.size(), 3u);
+  // Flip one byte inside a record of the first segment (not the last: always damage).
+  {
+    std::fstream f(segs[0], std::ios::in | std::ios::out | std::ios::binary);
+    f.seekg(1000);
+    char c = 0;
+    f.read(&c, 1);
+    c = static_cast<char>(c ^ 0x5a);
+    f.seekp(1000);
+    f.write(&c, 1);
+  }
+  auto r = cli({"verify", "--store", dir.str()});
+  EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("bad: DAMAGED: " + segs[0].string() + " offset "));
+  EXPECT_THAT(r.err, HasSubstr(segs[0].string() + " offset "));
+  EXPECT_THAT(r.out, HasSubstr("good: ok"));
+  EXPECT_THAT(r.out, HasSubstr("1 ok, 1 damaged"));
+
+  auto j = cli({"verify", "--store", dir.str(), "--session", "bad", "--format", "jsonl"});
+  EXPECT_EQ(j.exit_code, 3);
+  const auto rows = parse_jsonl(j.out);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].at("ok"), false);
+  EXPECT_EQ(rows[0].at("file"), segs[0].string());
+  EXPECT_LE(rows[0].at("offset").get<std::uint64_t>(), 1000u);
+
+  // The other store commands meet the same damage with exit 3 too.
+  auto tail = cli({"tail", "--store", dir.str(), "--session", "bad"});
+  EXPECT_EQ(tail.exit_code, 3) << tail.err;
+  EXPECT_THAT(tail.err, HasSubstr("damaged_store"));
+}
+
+TEST(CliVerify, tornTailIsReportedButIsNotDamage) {
+  TempDir dir;
+  write_session(dir.path(), "s", 10);
+  const auto segs = segments_of(dir.path() / "s");
+  ASSERT_EQ(segs.size(), 1u);
+  const auto size = fs::file_size(segs[0]);
+  {
+    std::ofstream f(segs[0], std::ios::binary | std::ios::app);
+    f << std::string(17, '\x7f');  // a crash in the middle of an append
+  }
+  auto r = cli({"verify", "--store", dir.str(), "--session", "s"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("s: ok: 10 events"));
+  EXPECT_THAT(r.out, HasSubstr("torn tail: 17 bytes at " + segs[0].string() + " offset " + std::to_string(size)));
+}
+
+// ---------------------------------------------------------------------------------------------
+// usage, help, runtime failures
+
+TEST(CliUsage, badUsageExitsTwoWithAMessage) {
+  TempDir dir;
+  write_session(dir.path(), "s1", 3);
+  const std::string store = dir.str();
+  const std::vector<std::vector<std::string>> cases = {
+      {},                                                                   // no subcommand
+      {"nonsense"},                                                         // unknown subcommand
+      {"tail", "--session", "s1"},                                          // --store missing
+      {"tail", "--store", store},                                           // --session missing
+      {"tail", "--store", store, "--session", "s1", "--bogus"},             // unknown option
+      {"tail", "--store", store, "--session", "s1", "--type", "run_start"}, // unknown type
+      {"tail", "--store", store, "--session", "../etc"},                    // invalid session id
+      {"tail", "--store", store, "--session", "s1", "--format", "xml"},     // unknown format
+      {"tail", "--store", store, "--session", "s1", "--from", "0"},         // sequences start at 1
+      {"tail", "--store", store, "--session", "s1", "--from", "x"},         // not a number
+      {"sessions"},                                                         // --store missing
+      {"verify", "--store", store, "--session", ""},                        // invalid session id
+  };
+  for (const auto& args : cases) {
+    auto r = cli(args);
+    std::string shown;
+    for (const auto& a : args) shown += a + " ";
+    EXPECT_EQ(r.exit_code, 2) << shown << "\n" << r.out << r.err;
+    EXPECT_FALSE(r.err.empty()) << shown;
+  }
+}
+
+TEST(CliUsage, everySubcommandHasHelpNamingItsExitCodes) {
+  auto top = cli({"--help"});
+  EXPECT_EQ(top.exit_code, 0);
+  for (const char* sub : {"demo", "bench", "tune", "tail", "sessions", "verify"}) {
+    EXPECT_THAT(top.out, HasSubstr(sub));
+    auto r = cli({sub, "--help"});
+    EXPECT_EQ(r.exit_code, 0) << sub << r.err;
+    EXPECT_THAT(r.out, HasSubstr("Usage")) << sub;
+  }
+  for (const char* sub : {"tail", "sessions", "verify"}) {
+    auto r = cli({sub, "--help"});
+    EXPECT_THAT(r.out, HasSubstr("Exit codes: 0 ok, 1 runtime failure, 2 bad usage, 3 damaged store")) << sub;
+  }
+}
+
+TEST(CliErrors, missingStoreOrSessionExitsOneNamingIt) {
+  TempDir dir;
+  write_session(dir.path(), "s1", 3);
+  const std::string missing = (dir.path() / "no-such-store").string();
+  for (const char* sub : {"tail", "sessions", "verify"}) {
+    std::vector<std::string> args = {sub, "--store", missing};
+    if (std::string(sub) == "tail") args.insert(args.end(), {"--session", "s1"});
+    auto r = cli(args);
+    EXPECT_EQ(r.exit_code, 1) << sub << r.err;
+    EXPECT_THAT(r.err, HasSubstr("no store at '" + missing + "'")) << sub;
+    EXPECT_FALSE(fs::exists(missing)) << sub << " created the store root";
+  }
+  auto tail = cli({"tail", "--store", dir.str(), "--session", "nobody"});
+  EXPECT_EQ(tail.exit_code, 1);
+  EXPECT_THAT(tail.err, HasSubstr("not_found"));
+  auto verify = cli({"verify", "--store", dir.str(), "--session", "nobody"});
+  EXPECT_EQ(verify.exit_code, 1);
+  EXPECT_THAT(verify.err, HasSubstr("not_found"));
+}
+
+TEST(CliDemo, smallDemoRunsAndEveryReaderGetsItsEvents) {
+  auto r = cli({"demo", "--events", "4000", "--producers", "2", "--ring-capacity", "64", "--store", "memory"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("every subscriber received exactly its events, in order"));
+}
+
+}  // namespace
+}  // namespace sessionring

@@ -1,0 +1,385 @@
+// LogStore: the SessionStore / SessionLog contract on the embedded durable log
+// (single-thread behaviour; durability and concurrency in log_writer_test.cpp, damage and
+// recovery in log_scan_test.cpp, crash safety in log_kill_test.cpp).
+#include "log_test_util.hpp"
+
+#include <sessionring/log_store.hpp>
+#include <sessionring/session_id.hpp>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <fstream>
+#include <thread>
+
+namespace sessionring {
+namespace {
+
+using namespace std::chrono_literals;
+using test::TempDir;
+
+std::shared_ptr<LogStore> open_store(const LogStoreOptions& o) {
+  auto s = LogStore::open(o);
+  EXPECT_TRUE(s) << s.error();
+  return s.value();
+}
+
+std::shared_ptr<SessionLog> open_log(LogStore& store, std::string_view id, OpenMode mode) {
+  auto l = store.open(id, mode);
+  EXPECT_TRUE(l) << l.error();
+  return l.value();
+}
+
+TEST(LogStore, openValidatesOptionsNamingTheOption) {
+  TempDir dir;
+  auto o = test::options_in(dir);
+  o.segment_bytes = 100;
+  auto s = LogStore::open(o);
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.code(), Errc::validation_error);
+  EXPECT_NE(s.error().message().find("segment_bytes"), std::string::npos) << s.error();
+  o = test::options_in(dir);
+  o.root.clear();
+  EXPECT_EQ(LogStore::open(o).code(), Errc::validation_error);
+  o = test::options_in(dir);
+  o.read_chunk_bytes = 1;
+  EXPECT_NE(LogStore::open(o).error().message().find("read_chunk_bytes"), std::string::npos);
+  EXPECT_EQ(parse_durability("fsync").value(), Durability::fsync);
+  EXPECT_EQ(parse_durability("sometimes").code(), Errc::validation_error);
+}
+
+TEST(LogStore, openCreatesMissingRootAndRejectsUnusableOne) {
+  TempDir dir;
+  auto o = test::options_in(dir);
+  o.root = dir.path() / "a" / "b" / "c";
+  ASSERT_TRUE(LogStore::open(o));
+  EXPECT_TRUE(std::filesystem::is_directory(o.root));
+  std::ofstream(dir.path() / "plain-file") << "x";
+  o.root = dir.path() / "plain-file" / "store";
+  auto s = LogStore::open(o);
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.code(), Errc::storage_error) << s.error();
+}
+
+TEST(LogStore, everyFieldRoundTrips) {
+  TempDir dir;
+  auto store = open_store(test::options_in(dir));
+  EXPECT_EQ(store->kind(), "log");
+  auto log = open_log(*store, "s1", OpenMode::write);
+  EXPECT_EQ(log->latest_sequence(), 0u);
+  test::append_range(*log, 1, 50);
+  EXPECT_EQ(log->latest_sequence(), 50u);
+  EXPECT_EQ(log->written_sequence(), 50u);
+  test::expect_events_1_to_n(*log, 50);
+  // Empty strings and large data survive too.
+  Event e = test::test_event(51);
+  e.run_id.clear();
+  e.correlation_id.clear();
+  e.provider.clear();
+  e.metadata.clear();
+  e.data = std::string(3 << 20, 'd');
+  test::TestBatch big({e});
+  ASSERT_TRUE(log->append(big.batch()));
+  auto got = log->read(EventQuery{50, 52, {}, 0});
+  ASSERT_TRUE(got);
+  ASSERT_EQ(got->size(), 1u);
+  e.session_id = "s1";
+  EXPECT_EQ(got->front(), e);
+}
+
+TEST(LogStore, readsHonourAfterBeforeLimitAndFilters) {
+  TempDir dir;
+  auto store = open_store(test::options_in(dir));
+  auto log = open_log(*store, "s", OpenMode::write);
+  test::append_range(*log, 1, 300);
+  auto seqs = [&](EventQuery q) {
+    std::vector<Sequence> out;
+    EXPECT_TRUE(log->read(q, [&](const EventView& v) {
+      out.push_back(v.sequence_number);
+      return true;
+    }));
+    return out;
+  };
+  EventQuery q;
+  q.after = 10;
+  q.before = 15;
+  EXPECT_EQ(seqs(q), (std::vector<Sequence>{11, 12, 13, 14}));
+  q = {};
+  q.after = 290;
+  EXPECT_EQ(seqs(q).size(), 10u);
+  q = {};
+  q.after = 300;
+  EXPECT_TRUE(seqs(q).empty());
+  q = {};
+  q.limit = 3;
+  q.after = 100;
+  EXPECT_EQ(seqs(q), (std::vector<Sequence>{101, 102, 103}));
+  q = {};
+  q.filter.run_id("run-1");
+  auto r = seqs(q);
+  EXPECT_EQ(r.size(), 100u);
+  for (Sequence s : r) EXPECT_EQ(s % 3, 1u);
+  q = {};
+  const EventType t = all_event_types()[5];
+  q.filter.type(t);
+  for (Sequence s : seqs(q)) EXPECT_EQ(s % kEventTypeCount, 5u);
+  q.filter.run_id("run-2");
+  for (Sequence s : seqs(q)) {
+    EXPECT_EQ(s % kEventTypeCount, 5u);
+    EXPECT_EQ(s % 3, 2u);
+  }
+  q = {};
+  q.filter.types({all_event_types()[1], all_event_types()[2]});
+  q.limit = 4;
+  EXPECT_EQ(seqs(q), (std::vector<Sequence>{1, 2, 29, 30}));
+  // A visitor returning false stops the read.
+  int calls = 0;
+  EXPECT_TRUE(log->read(EventQuery{}, [&](const EventView&) { return ++calls < 5; }));
+  EXPECT_EQ(calls, 5);
+}
+
+TEST(LogStore, readsFromTheMiddleOfASegmentAndAcrossRolls) {
+  TempDir dir;
+  auto o = test::options_in(dir);
+  o.segment_bytes = 4096;
+  o.index_every_records = 5;
+  o.index_every_bytes = 512;
+  o.read_chunk_bytes = 4096;
+  auto store = open_store(o);
+  auto log = open_log(*store, "roll", OpenMode::write);
+  test::append_range(*log, 1, 1000, 13);
+  const auto segs = test::segment_files(o.root / "roll");
+  EXPECT_GT(segs.size(), 30u);
+  for (const auto& s : segs) EXPECT_LE(std::filesystem::file_size(s), 4096u) << s;
+  test::expect_events_1_to_n(*log, 1000);
+  for (Sequence after : {0ull, 1ull, 7ull, 99ull, 100ull, 517ull, 998ull, 999ull}) {
+    EventQuery q;
+    q.after = after;
+    q.limit = 40;
+    Sequence expect = after + 1;
+    ASSERT_TRUE(log->read(q, [&](const EventView& v) {
+      EXPECT_EQ(v.sequence_number, expect++);
+      EXPECT_EQ(v.id, "evt-" + std::to_string(v.sequence_number));
+      return true;
+    }));
+    EXPECT_EQ(expect, std::min<Sequence>(after + 41, 1001)) << "after " << after;
+  }
+  auto info = store->info("roll");
+  ASSERT_TRUE(info) << info.error();
+  EXPECT_EQ(info->latest_sequence, 1000u);
+  EXPECT_EQ(info->segment_count, segs.size());
+}
+
+TEST(LogStore, reopenContinuesSequenceAfterLastIntactRecord) {
+  TempDir dir;
+  auto o = test::options_in(dir);
+  o.segment_bytes = 8192;
+  {
+    auto store = open_store(o);
+    auto log = open_log(*store, "r", OpenMode::write);
+    test::append_range(*log, 1, 120);
+  }
+  {
+    auto store = open_store(o);
+    auto log = open_log(*store, "r", OpenMode::write);
+    EXPECT_EQ(log->latest_sequence(), 120u);
+    EXPECT_EQ(log->written_sequence(), 120u);
+    auto bad = test::make_batch(122, 1);
+    EXPECT_EQ(log->append(bad.batch()).code(), Errc::sequence_conflict);
+    test::append_range(*log, 121, 80);
+    auto old = log->find_by_id("evt-3");
+    ASSERT_TRUE(old) << old.error();
+    EXPECT_EQ(old->sequence_number, 3u);
+    EXPECT_EQ(log->find_by_id("evt-190")->sequence_number, 190u);
+  }
+  auto store = open_store(o);
+  auto log = open_log(*store, "r", OpenMode::read);
+  test::expect_events_1_to_n(*log, 200);
+  EXPECT_EQ(log->find_by_id("evt-150")->data, test::test_event(150).data);
+  auto v = store->verify("r");
+  ASSERT_TRUE(v);
+  EXPECT_TRUE(v->ok()) << v->problem;
+  EXPECT_EQ(v->intact.latest_sequence, 200u);
+}
+
+TEST(LogStore, secondWriterGetsWriterConflict) {
+  TempDir dir;
+  auto o = test::options_in(dir);
+  auto store = open_store(o);
+  auto w1 = open_log(*store, "w", OpenMode::write);
+  auto w2 = store->open("w", OpenMode::write);
+  ASSERT_FALSE(w2);
+  EXPECT_EQ(w2.code(), Errc::writer_conflict) << w2.error();
+  auto other_store = open_store(o);  // another instance: the OS lock decides, as across processes
+  EXPECT_EQ(other_store->open("w", OpenMode::write).code(), Errc::writer_conflict);
+  EXPECT_TRUE(other_store->open("w", OpenMode::read));
+  w1.reset();
+  EXPECT_TRUE(other_store->open("w", OpenMode::write));
+}
+
+TEST(LogStore, readOnlyHandleRejectsAppendAndMissingSessionIsNotFound) {
+  TempDir dir;
+  auto store = open_store(test::options_in(dir));
+  EXPECT_EQ(store->open("nope", OpenMode::read).code(), Errc::not_found);
+  EXPECT_EQ(store->info("nope").code(), Errc::not_found);
+  EXPECT_EQ(store->verify("nope").code(), Errc::not_found);
+  { auto w = open_log(*store, "yes", OpenMode::write); }
+  auto r = open_log(*store, "yes", OpenMode::read);
+  auto b = test::make_batch(1, 1);
+  EXPECT_EQ(r->append(b.batch()).code(), Errc::validation_error);
+  EXPECT_EQ(r->latest_sequence(), 0u);
+}
+
+TEST(LogStore, invalidSessionIdsNeverReachTheFileSystem) {
+  TempDir dir;
+  auto o = test::options_in(dir);
+  auto store = open_store(o);
+  for (std::string id : {std::string("../x"), std::string("a/b"), std::string(""), std::string("a\x01" "b"),
+                         std::string(200, 'a'), std::string(".hidden"), std::string(".."), std::string("a\\b")}) {
+    EXPECT_EQ(store->open(id, OpenMode::write).code(), Errc::invalid_session_id) << id;
+    EXPECT_EQ(store->open(id, OpenMode::read).code(), Errc::invalid_session_id) << id;
+    EXPECT_EQ(store->info(id).code(), Errc::invalid_session_id) << id;
+    EXPECT_EQ(store->verify(id).code(), Errc::invalid_session_id) << id;
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / "x"));
+  EXPECT_TRUE(std::filesystem::is_empty(o.root));
+}
+
+TEST(LogStore, listSessionsListsValidSessionDirectoriesSorted) {
+  TempDir dir;
+  auto o = test::options_in(dir);
+  auto store = open_store(o);
+  for (const char* id : {"zeta", "alpha", "run:1", "m-2.x"}) open_log(*store, id, OpenMode::write);
+  std::filesystem::create_directories(o.root / ".not-a-session");
+  std::ofstream(o.root / "file") << "x";
+  auto ids = store->list_sessions();
+  ASSERT_TRUE(ids);
+  EXPECT_EQ(*ids, (std::vector<std::string>{"alpha", "m-2.x", "run:1", "zeta"}));
+}
+
+TEST(LogStore, findByIdReturnsTheStoredEventOrNotFound) {
+  TempDir dir;
+  auto o = test::options_in(dir);
+  o.index_every_records = 16;
+  auto store = open_store(o);
+  auto log = open_log(*store, "f", OpenMode::write);
+  test::append_range(*log, 1, 500, 50);
+  for (Sequence s : {1ull, 17ull, 250ull, 500ull}) {
+    auto e = log->find_by_id("evt-" + std::to_string(s));
+    ASSERT_TRUE(e) << e.error();
+    Event want = test::test_event(s);
+    want.session_id = "f";
+    EXPECT_EQ(*e, want);
+  }
+  EXPECT_EQ(log->find_by_id("evt-501").code(), Errc::not_found);
+  EXPECT_EQ(log->find_by_id("").code(), Errc::not_found);
+}
+
+TEST(LogStore, waitForReturnsWhenSequenceAdvancesOrDeadlinePasses) {
+  TempDir dir;
+  auto store = open_store(test::options_in(dir));
+  auto log = open_log(*store, "wait", OpenMode::write);
+  auto reader = open_log(*store, "wait", OpenMode::read);  // shares the writer's state
+  const auto t0 = std::chrono::steady_clock::now();
+  auto r = reader->wait_for(0, t0 + 30ms);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(*r, 0u);
+  EXPECT_GE(std::chrono::steady_clock::now() - t0, 30ms);
+  std::thread t([&] {
+    std::this_thread::sleep_for(20ms);
+    test::append_range(*log, 1, 3);
+  });
+  r = reader->wait_for(0, std::chrono::steady_clock::now() + 10s);
+  t.join();
+  ASSERT_TRUE(r);
+  EXPECT_GE(*r, 1u);
+  EXPECT_EQ(*reader->wait_for(2, Deadline::min()), 3u);
+}
+
+TEST(LogStore, readHandleSeesRecordsAppendedByAnotherProcessWriter) {
+  TempDir dir;
+  auto o = test::options_in(dir);
+  o.segment_bytes = 4096;
+  o.poll_interval = 1ms;
+  auto writer_store = open_store(o);
+  auto reader_store = open_store(o);  // no writer in this instance: it follows the files
+  auto w = open_log(*writer_store, "follow", OpenMode::write);
+  test::append_range(*w, 1, 10);
+  auto r = open_log(*reader_store, "follow", OpenMode::read);
+  EXPECT_EQ(r->latest_sequence(), 10u);
+  std::thread t([&] {
+    for (Sequence s = 11; s <= 400; s += 13) {
+      test::append_range(*w, s, std::min<Sequence>(13, 401 - s), 13);
+      std::this_thread::sleep_for(1ms);
+    }
+  });
+  Sequence seen = 10;
+  while (seen < 400) {
+    auto got = r->wait_for(seen, std::chrono::steady_clock::now() + 10s);
+    ASSERT_TRUE(got) << got.error();
+    ASSERT_GT(*got, seen) << "no progress";
+    EventQuery q;
+    q.after = seen;
+    ASSERT_TRUE(r->read(q, [&](const EventView& v) {
+      EXPECT_EQ(v.sequence_number, seen + 1);
+      seen = v.sequence_number;
+      return true;
+    }));
+  }
+  t.join();
+  EXPECT_EQ(r->find_by_id("evt-399")->sequence_number, 399u);
+  // A read handle opened before the session had any segment picks up the first one too.
+  auto w2 = open_log(*writer_store, "later", OpenMode::write);
+  auto r2 = open_log(*reader_store, "later", OpenMode::read);
+  EXPECT_EQ(r2->latest_sequence(), 0u);
+  test::append_range(*w2, 1, 5);
+  EXPECT_EQ(*r2->wait_for(0, std::chrono::steady_clock::now() + 10s), 5u);
+}
+
+TEST(LogStore, readHandleKeepsFollowingAfterTheInProcessWriterCloses) {
+  TempDir dir;
+  auto o = test::options_in(dir);
+  o.poll_interval = 1ms;
+  auto store = open_store(o);
+  auto other = open_store(o);
+  auto w = open_log(*store, "h", OpenMode::write);
+  test::append_range(*w, 1, 5);
+  auto r = open_log(*store, "h", OpenMode::read);
+  w.reset();
+  auto w2 = open_log(*other, "h", OpenMode::write);
+  test::append_range(*w2, 6, 5);
+  EXPECT_EQ(*r->wait_for(5, std::chrono::steady_clock::now() + 10s), 10u);
+  test::expect_events_1_to_n(*r, 10);
+}
+
+TEST(LogStore, infoAndVerifyReportCountsAndSizes) {
+  TempDir dir;
+  auto o = test::options_in(dir);
+  o.segment_bytes = 4096;
+  {
+    auto store = open_store(o);
+    auto log = open_log(*store, "i", OpenMode::write);
+    test::append_range(*log, 1, 100);
+  }
+  auto store = open_store(o);
+  auto info = store->info("i");
+  ASSERT_TRUE(info) << info.error();
+  EXPECT_EQ(info->session_id, "i");
+  EXPECT_EQ(info->latest_sequence, 100u);
+  EXPECT_EQ(info->event_count, 100u);
+  std::uint64_t bytes = 0;
+  const auto segs = test::segment_files(o.root / "i");
+  for (const auto& s : segs) bytes += std::filesystem::file_size(s);
+  EXPECT_EQ(info->bytes, bytes);
+  EXPECT_EQ(info->segment_count, segs.size());
+  auto v = store->verify("i");
+  ASSERT_TRUE(v);
+  EXPECT_TRUE(v->ok());
+  EXPECT_EQ(v->intact.latest_sequence, 100u);
+  EXPECT_EQ(v->intact.bytes, bytes);
+  EXPECT_EQ(v->torn_tail_bytes, 0u);
+  EXPECT_TRUE(v->problem.empty());
+}
+
+}  // namespace
+}  // namespace sessionring
