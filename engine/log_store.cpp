@@ -26,16 +26,25 @@ namespace fs = std::filesystem;
 using detail::LogState;
 using detail::LogWriter;
 
-class LogWriterHandle final : public SessionLog {
+// One session's handle: the writer handle owns the LogWriter (OpenMode::write); a read handle
+// has none and refuses append(). Reads go to the shared LogState either way.
+class LogHandle final : public SessionLog {
  public:
-  LogWriterHandle(std::shared_ptr<LogState> state, std::unique_ptr<LogWriter> writer)
+  explicit LogHandle(std::shared_ptr<LogState> state, std::unique_ptr<LogWriter> writer = nullptr)
       : state_(std::move(state)), writer_(std::move(writer)) {}
-  ~LogWriterHandle() override { (void)writer_->close(); }
+  ~LogHandle() override {
+    if (writer_) (void)writer_->close();
+  }
 
   std::string_view session_id() const noexcept override { return state_->session_id(); }
-  Status append(const AppendBatch& batch) override { return writer_->append(batch); }
+  Status append(const AppendBatch& batch) override {
+    if (!writer_)
+      return Status(Errc::validation_error, "session '" + state_->session_id() +
+                                                "' was opened read-only; append needs OpenMode::write");
+    return writer_->append(batch);
+  }
   Sequence latest_sequence() const noexcept override { return state_->latest(); }
-  Sequence written_sequence() const noexcept override { return writer_->written(); }
+  Sequence written_sequence() const noexcept override { return writer_ ? writer_->written() : state_->latest(); }
   Status read(const EventQuery& q, FunctionRef<bool(const EventView&)> visit) const override {
     return state_->read(q, visit);
   }
@@ -46,29 +55,7 @@ class LogWriterHandle final : public SessionLog {
 
  private:
   std::shared_ptr<LogState> state_;
-  std::unique_ptr<LogWriter> writer_;
-};
-
-class LogReaderHandle final : public SessionLog {
- public:
-  explicit LogReaderHandle(std::shared_ptr<LogState> state) : state_(std::move(state)) {}
-
-  std::string_view session_id() const noexcept override { return state_->session_id(); }
-  Status append(const AppendBatch&) override {
-    return Status(Errc::validation_error, "session '" + state_->session_id() +
-                                              "' was opened read-only; append needs OpenMode::write");
-  }
-  Sequence latest_sequence() const noexcept override { return state_->latest(); }
-  Status read(const EventQuery& q, FunctionRef<bool(const EventView&)> visit) const override {
-    return state_->read(q, visit);
-  }
-  Result<Event> find_by_id(std::string_view id) const override { return state_->find_by_id(id); }
-  Result<Sequence> wait_for(Sequence after, Deadline deadline) const override {
-    return state_->wait_for(after, deadline);
-  }
-
- private:
-  std::shared_ptr<LogState> state_;
+  std::unique_ptr<LogWriter> writer_;  // null for a read handle
 };
 
 /// Removes the bytes a scan found unusable at the end of the last segment (INV-9).
@@ -146,7 +133,7 @@ Result<std::shared_ptr<SessionLog>> LogStore::open(std::string_view session_id, 
   const std::string dir = state_->dir_of(session_id);
   const bool durable = o.durability == Durability::fsync;
   if (mode == OpenMode::read) {
-    if (auto live = state_->find_live(session_id)) return std::shared_ptr<SessionLog>(std::make_shared<LogReaderHandle>(live));
+    if (auto live = state_->find_live(session_id)) return std::shared_ptr<SessionLog>(std::make_shared<LogHandle>(live));
     auto state = state_->new_state(session_id);
     auto scan = detail::scan_session(dir, o.read_chunk_bytes, detail::ScanDepth::full, state.get());
     if (!scan) {
@@ -161,7 +148,7 @@ Result<std::shared_ptr<SessionLog>> LogStore::open(std::string_view session_id, 
       state->publish(scan->latest);
     }
     state_->remember(session_id, state, false);
-    return std::shared_ptr<SessionLog>(std::make_shared<LogReaderHandle>(std::move(state)));
+    return std::shared_ptr<SessionLog>(std::make_shared<LogHandle>(std::move(state)));
   }
 
   if (::mkdir(dir.c_str(), 0755) == 0) {
@@ -193,7 +180,7 @@ Result<std::shared_ptr<SessionLog>> LogStore::open(std::string_view session_id, 
   auto writer = LogWriter::start(state, wc, std::move(*lock));
   if (!writer) return writer.error();
   state_->remember(session_id, state, true);
-  return std::shared_ptr<SessionLog>(std::make_shared<LogWriterHandle>(std::move(state), std::move(*writer)));
+  return std::shared_ptr<SessionLog>(std::make_shared<LogHandle>(std::move(state), std::move(*writer)));
 }
 
 Result<std::vector<std::string>> LogStore::list_sessions() const {
