@@ -26,6 +26,9 @@ class MemorySessionLog final : public SessionLog {
 
   Status append(const AppendBatch& batch) override {
     if (batch.size() == 0) return {};
+    if (batch.records.size() != batch.events.size())
+      return Status(Errc::validation_error, "session '" + id_ + "': batch has " + std::to_string(batch.events.size()) +
+                                                " events but " + std::to_string(batch.records.size()) + " records");
     const Sequence latest = latest_.load(std::memory_order_relaxed);  // relaxed: the writer's own value
     if (batch.first_sequence != latest + 1)
       return Status(Errc::sequence_conflict, "session '" + id_ + "': batch starts at sequence " +
