@@ -13,6 +13,8 @@
 #   RUNS [3]            repetitions
 #   ENGINES ["sessionring mutex"]     engine(s) of `sessionring bench --engine`
 #   ENGINE_ARGS []      extra flags for the sessionring engine (e.g. "--wait yield --ring-capacity 16384")
+#   ENGINE_VARIANTS []  ";"-separated further flag sets: each runs as one more sessionring job
+#                       (e.g. "--no-thp;--api session"); ratios.py labels them by their settings
 #   PEERS ["disruptor-java naive-cpp moodycamel-raw boost-lockfree-raw"]
 #   WAITS ["yielding blocking busyspin"]   Disruptor wait strategies
 #   PEERS_DIR [../shared/peers next to the repository]
@@ -34,6 +36,8 @@ WARMUP=${WARMUP:-}
 RUNS=${RUNS:-3}
 ENGINES=${ENGINES:-sessionring mutex}
 ENGINE_ARGS=${ENGINE_ARGS:-}
+ENGINE_VARIANTS=${ENGINE_VARIANTS:-}
+IFS=';' read -r -a variants <<<"$ENGINE_VARIANTS"
 PEERS=${PEERS:-disruptor-java naive-cpp moodycamel-raw boost-lockfree-raw}
 WAITS=${WAITS:-yielding blocking busyspin}
 PEERS_DIR=$(cd "${PEERS_DIR:-$ROOT/../shared/peers}" && pwd)
@@ -87,14 +91,16 @@ emit() {
     sed "s/^{/{\"run\":$1,\"tag\":\"$TAG\",\"idle_before_pct\":$IDLE_BEFORE,\"load1\":$load,/" >>"$OUT"
 }
 
-run_engine() {
-    local engine=$1 run=$2 out rc=0 before after
+run_engine() {  # run_engine ENGINE RUN [VARIANT INDEX]
+    local engine=$1 run=$2 variant=${3:-} out rc=0 before after
     local args=(bench --json --no-progress --engine "$engine" --producers "$P" --subscribers "$S" --events "$N"
                 --payload-bytes "$B" --rate "$RATE" --sample-shift "$SAMPLE_SHIFT")
     [ -n "$WARMUP" ] && args+=(--warmup "$WARMUP")
     # shellcheck disable=SC2206
     [ "$engine" = sessionring ] && [ -n "$ENGINE_ARGS" ] && args+=($ENGINE_ARGS)
-    log "run $run: engine $engine P=$P S=$S N=$N B=$B rate=$RATE"
+    # shellcheck disable=SC2206
+    [ -n "$variant" ] && args+=(${variants[$variant]})
+    log "run $run: engine $engine ${variant:+${variants[$variant]} }P=$P S=$S N=$N B=$B rate=$RATE"
     before=$(rtt_probe)
     out=$(timeout --kill-after=10 "$TIMEOUT" "$BIN" "${args[@]}") || rc=$?
     after=$(rtt_probe)
@@ -116,6 +122,7 @@ run_peer() {  # run_peer NAME RUN [WAIT]
 # The list of jobs of one repetition: "engine:<name>" or "peer:<name>[:<wait>]".
 jobs=()
 for e in $ENGINES; do jobs+=("engine:$e"); done
+for i in "${!variants[@]}"; do [ -n "${variants[$i]}" ] && jobs+=("engine:sessionring:$i"); done
 for p in $PEERS; do
     if [ "$p" = disruptor-java ]; then
         for w in $WAITS; do jobs+=("peer:$p:$w"); done
@@ -132,7 +139,7 @@ for run in $(seq 1 "$RUNS"); do
         job=${jobs[$(((i + run - 1) % n))]}  # rotated by one each repetition
         IFS=: read -r kind name wait <<<"$job"
         wait_quiet
-        if [ "$kind" = engine ]; then run_engine "$name" "$run"; else run_peer "$name" "$run" "${wait:-}"; fi
+        if [ "$kind" = engine ]; then run_engine "$name" "$run" "${wait:-}"; else run_peer "$name" "$run" "${wait:-}"; fi
     done
 done
 log "done in $(($(date +%s) - start)) s; JSON lines in $OUT"

@@ -25,8 +25,22 @@ ORDER = ["engine", "engine-mutex", "disruptor-java/yielding", "disruptor-java/bl
 def label(r):
     if r["peer"] == "disruptor-java":
         return "disruptor-java/" + r.get("wait", "?")
-    if r["peer"] == "engine" and r.get("wait", "block") != "block":
-        return "engine/" + r["wait"]
+    if r["peer"] == "engine":
+        # The default engine is "engine"; other settings are spelled out.
+        l = "engine"
+        if r.get("api", "server") != "server":
+            l += "/api-" + r["api"]
+        if r.get("wait", "block") != "block":
+            l += "/" + r["wait"]
+        if r.get("ring_capacity", 4096) != 4096:
+            l += f"/ring-{r['ring_capacity']}"
+        if r.get("queue", "moodycamel") != "moodycamel":
+            l += "/" + r["queue"]
+        if r.get("store", "memory") != "memory":
+            l += f"/{r['store']}-{r.get('durability', '?')}"
+        if r.get("thp_disabled"):
+            l += "/no-thp"
+        return l
     return r["peer"]
 
 
@@ -62,6 +76,45 @@ def sort_key(l):
     return (ORDER.index(l) if l in ORDER else len(ORDER), l)
 
 
+def settings_table(by, labels):
+    """Engine-only files (e.g. bench/results/stores-*.jsonl): one row per setting, plus the
+    store targets of issue 5."""
+    print("### Engine settings: median [min–max] over the runs\n")
+    print("| label | runs | M events/s | p50 | p99 | lapped | store fallbacks | catch-up M events/s "
+          "| allocs/event | CPU s (user+sys) | errors |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for l in labels:
+        rs = by[l]
+        med = lambda f: statistics.median([r[f] for r in rs if f in r]) if any(f in r for r in rs) else None
+        cu = [r["catchup_events_per_sec"] for r in rs if "catchup_events_per_sec" in r]
+        print(f"| {l} | {len(rs)} | {mmm([r['events_per_sec'] for r in rs], mev)} | "
+              f"{ns(med('p50_ns')) if med('p50_ns') is not None else '–'} | "
+              f"{ns(med('p99_ns')) if med('p99_ns') is not None else '–'} | {med('lapped'):.0f} | "
+              f"{med('store_fallbacks'):.0f} | {mmm(cu, mev) if cu else '–'} | {med('allocs_per_event'):.5f} | "
+              f"{statistics.median([r['cpu_user_s'] + r['cpu_sys_s'] for r in rs]):.2f} | "
+              f"{sum(r.get('errors', 0) for r in rs)} |")
+    print()
+    checks = []
+    for l in labels:
+        rs = by[l]
+        eps = statistics.median([r["events_per_sec"] for r in rs])
+        cu = [r["catchup_events_per_sec"] for r in rs if "catchup_events_per_sec" in r]
+        if "/log-buffered" in l:
+            checks.append((f"{l}: ≥ 5 M events/s end to end", f"{eps / 1e6:.2f} M/s", eps >= 5e6))
+        if "/log-fsync" in l:
+            checks.append((f"{l}: ≥ 1 M events/s (group commit)", f"{eps / 1e6:.2f} M/s", eps >= 1e6))
+        if "/log-" in l and cu:
+            c = statistics.median(cu)
+            checks.append((f"{l}: catch-up from the log ≥ 10 M events/s", f"{c / 1e6:.2f} M/s", c >= 10e6))
+    if checks:
+        print("### Targets (medians)\n")
+        print("| target | measured | met |")
+        print("|---|---|---|")
+        for name, x, ok in checks:
+            print(f"| {name} | {x} | {'yes' if ok else '**no**'} |")
+        print()
+
+
 def main(paths, want):
     rows = []
     for p in paths:
@@ -77,6 +130,9 @@ def main(paths, want):
         by[label(r)].append(r)
         runs[r.get("run", 0)][label(r)] = r
     labels = sorted(by, key=sort_key)
+    if all(l.startswith("engine") for l in labels):
+        settings_table(by, labels)
+        return
     paced = any(r.get("rate_target", 0) for r in rows)
     r0 = rows[0]
     print(f"P={r0['producers']} S={r0['subscribers'] if r0['peer'] != 'moodycamel-raw' else '?'} "

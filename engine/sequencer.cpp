@@ -65,12 +65,14 @@ void Sequencer::run() {
       const auto backoff = std::chrono::microseconds(std::min<std::uint64_t>(100'000, 500ull << std::min(failures_in_a_row_, 8u)));
       std::this_thread::sleep_for(backoff);
       if (core_.stop_requested.load(std::memory_order_seq_cst) && failures_in_a_row_ >= 8) {
-        // Stopping with a store that keeps failing: report, do not pretend.
+        // Stopping with a store that keeps failing: report, do not pretend. The count is the
+        // total over every batch given up on (the events may have come in several batches).
+        const std::uint64_t lost =
+            core_.unstored_at_stop.fetch_add(retry_, std::memory_order_relaxed) + retry_;  // relaxed: read after join
         core_.set_last_store_error(Error(Errc::storage_error, "session '" + core_.id() + "': " +
-                                                                  std::to_string(retry_) +
+                                                                  std::to_string(lost) +
                                                                   " accepted events could not be stored before stop: " +
                                                                   core_.last_store_error()->message()));
-        core_.unstored_at_stop.fetch_add(retry_, std::memory_order_relaxed);  // relaxed: read after join
         for (std::size_t i = 0; i < retry_; ++i) delete[] items_[i].spill;
         retry_ = 0;
         continue;

@@ -129,7 +129,7 @@ TEST_P(SessionStress, everySubscriberGetsExactlyTheStoredFilteredStream) {
   const int subscribers = spin ? 2 : 3;
   // Per producer. Spinning waiters and fsync batches are kept short on 2 cores.
   const std::size_t each = spin ? scaled(5'000, 100'000, 500)
-                                : fsync ? scaled(20'000, 300'000, 2'000) : scaled(150'000, 2'000'000, 15'000);
+                                : fsync ? scaled(20'000, 300'000, 2'000) : scaled(150'000, 1'000'000, 15'000);
   const Sequence total = static_cast<Sequence>(producers) * each;
 
   TestStore ts(cfg.store);
@@ -272,7 +272,8 @@ TEST_P(SessionStress, everySubscriberGetsExactlyTheStoredFilteredStream) {
   RecordProperty("events", std::to_string(total));
   // The run must have exercised wrap-around and the lapped fallback, not just the happy path.
   // About one lap per lapper cycle (4 rings of events); spin and fsync runs are shorter.
-  const std::size_t min_laps = spin ? scaled(20, 200, 2) : fsync ? scaled(100, 1'000, 10) : scaled(1'000, 10'000, 100);
+  const std::size_t min_laps =
+      spin ? scaled(20, 200, 2) : fsync ? scaled(100, 1'000, 10) : scaled(1'000, 5'000, 100);
   EXPECT_GT(lapped, min_laps) << "subscribers were lapped too rarely to test the fallback";
 }
 

@@ -146,7 +146,7 @@ bool draw(const TuneCli& t, const std::string& knob, const std::vector<const Row
       << ", " << t.base.payload_bytes << " B)'\n"
       << "set xlabel '" << knob << "'\nset ylabel 'M events/s (median, min-max)'\nset y2label '" << p99_label << "'\n"
       << "set ytics nomirror\nset y2tics\nset yrange [0:*]\nset logscale y2\nset grid\n"
-      << "set key outside bottom center horizontal\n"
+      << "set key outside top center horizontal\n"
       << "set xrange [-0.5:" << static_cast<double>(rows.size()) - 0.5 << "]\nset boxwidth 0.5\nset style fill solid 0.4\n";
     for (const char* term : {"pngcairo size 800,500", "svg size 800,500"}) {
       const bool png = std::string(term).rfind("png", 0) == 0;
