@@ -67,6 +67,10 @@ def ns(v):
     return f"{v:.0f} ns"
 
 
+def rx(x):
+    return f"{x:.2f}×" if x >= 0.1 else f"{x:.3f}×"
+
+
 def mmm(vals, f):
     med = statistics.median(vals)
     return f(med) if len(vals) == 1 else f"{f(med)} [{f(min(vals))}–{f(max(vals))}]"
@@ -159,27 +163,34 @@ def main(paths, want):
 
     engines = [l for l in labels if l == "engine" or l.startswith("engine/")]
     others = [l for l in labels if l not in engines]
+    if paced:
+        slow = [r for r in rows if r["events_per_sec"] < 0.98 * r.get("rate_target", 0)]
+        print("Paced: " + ("every run kept the target rate (achieved ≥ 98 %), so only latency is compared.\n"
+                           if not slow else
+                           f"{len(slow)} run(s) fell below 98 % of the target rate: "
+                           + ", ".join(f"{label(r)} run {r.get('run')}" for r in slow) + ".\n"))
     for e in engines:
-        print(f"### Throughput ratio {e} ÷ peer, per repetition (placement of the engine run)\n")
-        print("| run | placement | " + " | ".join(others) + " |")
-        print("|---|---|" + "---|" * len(others))
-        ratios = defaultdict(list)
-        for run in sorted(runs):
-            if e not in runs[run]:
-                continue
-            er = runs[run][e]
-            cells = []
-            for o in others:
-                if o in runs[run] and runs[run][o]["events_per_sec"] > 0:
-                    x = er["events_per_sec"] / runs[run][o]["events_per_sec"]
-                    ratios[o].append(x)
-                    cells.append(f"{x:.2f}×")
-                else:
-                    cells.append("–")
-            print(f"| {run} | {regime(er)} | " + " | ".join(cells) + " |")
-        print("| **median** | | " + " | ".join(f"**{statistics.median(ratios[o]):.2f}×**" if ratios[o] else "–"
-                                              for o in others) + " |")
-        print()
+        if not paced:
+            print(f"### Throughput ratio {e} ÷ peer, per repetition (placement of the engine run)\n")
+            print("| run | placement | " + " | ".join(others) + " |")
+            print("|---|---|" + "---|" * len(others))
+            ratios = defaultdict(list)
+            for run in sorted(runs):
+                if e not in runs[run]:
+                    continue
+                er = runs[run][e]
+                cells = []
+                for o in others:
+                    if o in runs[run] and runs[run][o]["events_per_sec"] > 0:
+                        x = er["events_per_sec"] / runs[run][o]["events_per_sec"]
+                        ratios[o].append(x)
+                        cells.append(rx(x))
+                    else:
+                        cells.append("–")
+                print(f"| {run} | {regime(er)} | " + " | ".join(cells) + " |")
+            print("| **median** | | " + " | ".join(f"**{rx(statistics.median(ratios[o]))}**" if ratios[o] else "–"
+                                                  for o in others) + " |")
+            print()
         if paced:
             print(f"### p99 ratio peer ÷ {e}, per repetition (> 1: the engine's p99 is lower)\n")
             print("| run | placement | " + " | ".join(others) + " |")
@@ -195,11 +206,11 @@ def main(paths, want):
                     if orow and "p99_ns" in orow and er["p99_ns"] > 0:
                         x = orow["p99_ns"] / er["p99_ns"]
                         pr[o].append(x)
-                        cells.append(f"{x:.2f}×")
+                        cells.append(rx(x))
                     else:
                         cells.append("–")
                 print(f"| {run} | {regime(er)} | " + " | ".join(cells) + " |")
-            print("| **median** | | " + " | ".join(f"**{statistics.median(pr[o]):.2f}×**" if pr[o] else "–"
+            print("| **median** | | " + " | ".join(f"**{rx(statistics.median(pr[o]))}**" if pr[o] else "–"
                                                   for o in others) + " |")
             print()
 
