@@ -6,6 +6,8 @@
 #   ./run.sh sanitize thread|address   build + ctest under ThreadSanitizer or ASan+UBSan
 #   ./run.sh build                     install + Release build only
 #   ./run.sh bench [args]              run bench programs / the `sessionring bench` tool
+#   ./run.sh fuzz [SECONDS]            clang + libFuzzer: build tests/fuzz, fuzz each target SECONDS
+#                                      (default 60) from its seeds, new inputs in a temp dir (docs/fuzzing.md)
 # Environment: JOBS (parallel build jobs, default nproc), SESSIONRING_TEST_MODE=quick|full,
 #              SESSIONRING_WERROR=ON|OFF (default ON).
 set -euo pipefail
@@ -20,9 +22,14 @@ log() { echo "[run.sh] $*" >&2; }
 PACKAGES=(g++ cmake make libboost-dev libconcurrentqueue-dev libxxhash-dev libgtest-dev libgmock-dev
           libbenchmark-dev libcli11-dev nlohmann-json3-dev pkg-config)
 
+# Only `fuzz` needs these: clang and its libFuzzer / sanitizer runtimes.
+FUZZ_PACKAGES=(clang libclang-rt-14-dev)
+
+# ensure_packages [PKG...]: installs the missing ones of PKG... (default: PACKAGES).
 ensure_packages() {
+    (($#)) || set -- "${PACKAGES[@]}"
     local missing=()
-    for pkg in "${PACKAGES[@]}"; do
+    for pkg in "$@"; do
         dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg")
     done
     if ((${#missing[@]})); then
@@ -40,6 +47,38 @@ configure_and_build() {
     cmake -S "$ROOT" -B "$dir" -DSESSIONRING_WERROR="$WERROR" \
           -DSESSIONRING_TEST_MODE="$TEST_MODE" "$@" >&2
     cmake --build "$dir" -j "$JOBS" >&2
+}
+
+# run_fuzz DIR SECONDS: each target of DIR/tests/fuzz for SECONDS over a scratch corpus (new
+# inputs go there, never into the git tree) plus its seeds read-only; crashes are saved under
+# DIR/fuzz-artifacts/<target>/. Fails if any target crashed.
+run_fuzz() {
+    local dir=$1 seconds=$2 failed=()
+    local work
+    work=$(mktemp -d "${TMPDIR:-/tmp}/sessionring-fuzz.XXXXXX")
+    export ASAN_OPTIONS="detect_leaks=1 abort_on_error=1 ${ASAN_OPTIONS:-}"
+    export UBSAN_OPTIONS="print_stacktrace=1 halt_on_error=1 ${UBSAN_OPTIONS:-}"
+    for target in log_segment_fuzz cli_args_fuzz event_type_fuzz session_ops_fuzz; do
+        local artifacts="$ROOT/$dir/fuzz-artifacts/$target"
+        mkdir -p "$work/$target" "$artifacts"
+        log "fuzzing $target for ${seconds}s (artifacts: $artifacts)"
+        if ! "$dir/tests/fuzz/$target" -max_total_time="$seconds" -timeout=60 -rss_limit_mb=4096 \
+                -print_final_stats=1 -artifact_prefix="$artifacts/" \
+                "$work/$target" "$ROOT/tests/fuzz/corpus/$target" >"$work/$target.log" 2>&1; then
+            failed+=("$target")
+            log "$target FAILED; last lines of its log:"
+            tail -n 60 "$work/$target.log" >&2
+        else
+            grep -E '^(Done|stat::number_of_executed_units|stat::average_exec_per_sec|stat::new_units_added)' \
+                "$work/$target.log" | sed "s/^/[run.sh] $target: /" >&2 || true
+        fi
+    done
+    rm -rf "$work"
+    if ((${#failed[@]})); then
+        log "fuzz: crashes in ${failed[*]} (inputs in $dir/fuzz-artifacts/; docs/fuzzing.md: add them as seeds)"
+        return 1
+    fi
+    log "fuzz: no crash in $seconds s per target"
 }
 
 run_ctest() {
@@ -77,6 +116,13 @@ case $verb in
         ensure_packages
         configure_and_build build -DCMAKE_BUILD_TYPE=Release
         exec build/tools/sessionring bench "$@" ;;
+    fuzz)
+        seconds=${1:-60}
+        ensure_packages "${FUZZ_PACKAGES[@]}" "${PACKAGES[@]}"
+        CC=clang CXX=clang++ configure_and_build build-fuzz -DCMAKE_BUILD_TYPE=Debug -DSESSIONRING_BUILD_FUZZ=ON \
+            -DSESSIONRING_BUILD_TESTS=OFF -DSESSIONRING_BUILD_BENCH=OFF -DSESSIONRING_BUILD_TOOLS=ON \
+            -DSESSIONRING_INSTALL=OFF
+        run_fuzz build-fuzz "$seconds" ;;
     help | -h | --help)
         sed -n '2,12p' "$0" ;;
     *)

@@ -2,6 +2,7 @@
 #include "detail/log_file.hpp"
 #include "detail/log_lock.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -23,11 +24,18 @@ Error io_error(const std::string& what, const std::string& path, int e) {
   return Error(Errc::storage_error, what + " '" + path + "': " + errno_text(e));
 }
 
+Error injected_io_error(const std::string& what, const std::string& path, int e) {
+  std::string text = errno_text(e);
+  text.insert(text.size() - 1, ", injected by FaultInjector");  // inside the "(errno N)" parenthesis
+  return Error(Errc::storage_error, what + " '" + path + "': " + text);
+}
+
 File& File::operator=(File&& o) noexcept {
   if (this != &o) {
     close();
     fd_ = o.fd_;
     path_ = std::move(o.path_);
+    faults_ = o.faults_;
     o.fd_ = -1;
   }
   return *this;
@@ -52,6 +60,9 @@ Result<File> File::open(const std::string& path, int flags, unsigned mode) {
 }
 
 Result<std::size_t> File::read_at(void* buf, std::size_t n, std::uint64_t offset) const {
+  if (faults_ != nullptr) [[unlikely]] {
+    if (const auto d = faults_->before(FileOp::read); d.error != 0) return injected_io_error("cannot read", path_, d.error);
+  }
   std::size_t done = 0;
   auto* p = static_cast<char*>(buf);
   while (done < n) {
@@ -66,26 +77,46 @@ Result<std::size_t> File::read_at(void* buf, std::size_t n, std::uint64_t offset
   return done;
 }
 
-Status File::write_at(const void* buf, std::size_t n, std::uint64_t offset) const {
+Status File::write(const void* buf, std::size_t n, std::uint64_t offset, std::size_t new_bytes) const {
+  std::size_t limit = n;
+  int injected = 0;
+  if (faults_ != nullptr) [[unlikely]] {
+    const auto d = faults_->before(FileOp::write, new_bytes);
+    if (d.error != 0) {
+      injected = d.error;
+      limit = std::min(n, d.allowed);  // a short write: this much reaches the file, then the error
+    }
+  }
   std::size_t done = 0;
   const auto* p = static_cast<const char*>(buf);
-  while (done < n) {
-    const ssize_t r = ::pwrite(fd_, p + done, n - done, static_cast<off_t>(offset + done));
+  while (done < limit) {
+    const ssize_t r = ::pwrite(fd_, p + done, limit - done, static_cast<off_t>(offset + done));
     if (r < 0) {
       if (errno == EINTR) continue;
       return io_error("cannot write", path_, errno);
     }
     done += static_cast<std::size_t>(r);
   }
+  if (injected != 0) return injected_io_error("cannot write", path_, injected);
   return {};
 }
 
 Status File::datasync() const {
+  if (faults_ != nullptr) [[unlikely]] {
+    // Delays (a slow fsync) happen inside before(). An injected failure skips the real call:
+    // what reached the disk is then unknown, as after a real failed fdatasync.
+    if (const auto d = faults_->before(FileOp::sync); d.error != 0)
+      return injected_io_error("fdatasync failed on", path_, d.error);
+  }
   if (::fdatasync(fd_) != 0) return io_error("fdatasync failed on", path_, errno);
   return {};
 }
 
 Status File::truncate(std::uint64_t size) const {
+  if (faults_ != nullptr) [[unlikely]] {
+    if (const auto d = faults_->before(FileOp::truncate); d.error != 0)
+      return injected_io_error("cannot truncate", path_, d.error);
+  }
   int r;
   do {
     r = ::ftruncate(fd_, static_cast<off_t>(size));

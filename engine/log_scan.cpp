@@ -136,6 +136,10 @@ Result<ScanResult> scan_session(const std::string& dir, std::size_t read_chunk, 
       continue;
     }
     FrameReader reader(*file, lf::kSegmentHeaderBytes, *size, read_chunk);
+    // End of the last intact record: where a writer continues. Not reader.position(), which
+    // is past a valid frame that holds the wrong sequence (log_segment_fuzz found a repaired
+    // writer appending after such a frame, leaving a hole at the cut).
+    std::uint64_t intact_end = lf::kSegmentHeaderBytes;
     for (;;) {
       const auto step = reader.next();
       if (step == FrameReader::Step::record) {
@@ -150,6 +154,7 @@ Result<ScanResult> scan_session(const std::string& dir, std::size_t read_chunk, 
           sink->on_record(expected, reader.frame_offset(), lf::kFrameHeaderBytes + reader.payload().size(),
                           reader.payload());
         r.latest = expected++;
+        intact_end = reader.position();
         continue;
       }
       if (step == FrameReader::Step::end) break;
@@ -174,7 +179,7 @@ Result<ScanResult> scan_session(const std::string& dir, std::size_t read_chunk, 
       r.tail_bytes = *size - at;
       break;
     }
-    if (sink) sink->on_segment_end(reader.position());
+    if (sink) sink->on_segment_end(intact_end);
   }
   return r;
 }

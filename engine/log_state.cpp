@@ -59,16 +59,45 @@ void LogState::note_record(Segment& seg, Sequence seq, std::uint64_t offset, std
 }
 
 void LogState::publish(Sequence seq) {
-  if (!pending_ids_.empty()) {
+  {
+    // The ids enter the index (if anyone activated it) and secured_ advances under one lock,
+    // so activate_ids() sees either both or neither.
     std::unique_lock lock(ids_mutex_);
-    for (const auto& [h, s] : pending_ids_) ids_.insert(h, s);
-    pending_ids_.clear();
+    std::size_t n = 0;  // entries are noted in sequence order
+    for (; n < pending_ids_.size() && pending_ids_[n].second <= seq; ++n)
+      if (ids_active_) ids_.insert(pending_ids_[n].first, pending_ids_[n].second);
+    pending_ids_.erase(pending_ids_.begin(), pending_ids_.begin() + static_cast<std::ptrdiff_t>(n));
+    // (L1) seq_cst: publishes the records, index entries and Segment::visible_end stored
+    // before it; pairs with the acquire loads (L2) of the readers, and is P1 of the WaitGate
+    // protocol for wait_for (INV-2).
+    secured_.store(seq, std::memory_order_seq_cst);
   }
-  // (L1) seq_cst: publishes the records, index entries and Segment::visible_end stored
-  // before it; pairs with the acquire loads (L2) of the readers, and is P1 of the WaitGate
-  // protocol for wait_for (INV-2).
-  secured_.store(seq, std::memory_order_seq_cst);
   gate_.notify_all();
+}
+
+Status LogState::activate_ids() {
+  std::lock_guard build(ids_build_mutex_);
+  {
+    std::shared_lock lock(ids_mutex_);
+    if (ids_active_) return {};
+  }
+  // Most of the log is scanned without the lock the writer's publish() takes (INV-4) ...
+  IdIndex built;
+  Sequence done = 0;
+  auto add = [&](const EventView& v) {
+    built.insert(IdIndex::hash(v.id), v.sequence_number);
+    done = v.sequence_number;
+    return true;
+  };
+  EventQuery all;
+  if (Status st = read(all, add); !st) return st;
+  // ... and the records published meanwhile under it (secured_ cannot move while it is held).
+  std::unique_lock lock(ids_mutex_);
+  all.after = done;
+  if (Status st = read_records(all, secured_.load(std::memory_order_acquire), add); !st) return st;  // (L2) pairs with (L1)
+  ids_ = std::move(built);
+  ids_active_ = true;
+  return {};
 }
 
 void LogState::set_flushed(Sequence seq) noexcept {
@@ -87,9 +116,23 @@ void LogState::detach_writer() noexcept {
 }
 
 void LogState::fail(Error error) {
-  if (!failure_) failure_ = std::move(error);
+  if (!sticky_) failure_ = std::move(error);  // the first sticky failure is the one reported
+  sticky_ = true;
   failed_.store(true, std::memory_order_seq_cst);  // seq_cst: P1 for the wait_for predicate
   gate_.notify_all();
+}
+
+void LogState::fail_transient(Error error) {
+  if (sticky_) return;
+  failure_ = std::move(error);
+  failed_.store(true, std::memory_order_seq_cst);  // seq_cst: P1 for the wait_for predicate
+  gate_.notify_all();
+}
+
+void LogState::recover() noexcept {
+  if (sticky_ || !failure_) return;
+  failure_.reset();
+  failed_.store(false, std::memory_order_seq_cst);  // seq_cst: read by the wait_for predicate
 }
 
 std::optional<Error> LogState::failure() const {
@@ -106,7 +149,8 @@ void LogState::on_record(Sequence seq, std::uint64_t offset, std::size_t frame_b
   note_record(*last_segment(), seq, offset, frame_bytes, EventRecord::id_of(payload.data()));
   if (pending_ids_.size() >= 65536) {  // bound the staging vector while loading a long log
     std::unique_lock lock(ids_mutex_);
-    for (const auto& [h, s] : pending_ids_) ids_.insert(h, s);
+    if (ids_active_)
+      for (const auto& [h, s] : pending_ids_) ids_.insert(h, s);
     pending_ids_.clear();
   }
 }
@@ -184,10 +228,14 @@ Status LogState::read_records(const EventQuery& q, Sequence last, FunctionRef<bo
       if (file.code() == Errc::not_found) return damaged(seg.path, 0, "segment file is missing");
       return file.error();
     }
+    file->set_fault_injector(cfg_.faults.get());
     FrameReader reader(*file, pos.entry.offset, end, cfg_.read_chunk);
     Sequence expect = pos.entry.sequence;
     bool advanced = false;
     for (;;) {
+      // Never parse past `last`: the bytes after the last secured record may be a batch the
+      // writer is undoing (truncating) right now, and are none of this read's business.
+      if (next > last) return {};
       const auto step = reader.next();
       if (step == FrameReader::Step::end) break;
       if (step == FrameReader::Step::io_error) return reader.error();
@@ -222,6 +270,7 @@ Status LogState::read_records(const EventQuery& q, Sequence last, FunctionRef<bo
 
 Result<Event> LogState::find_by_id(std::string_view id) {
   refresh();
+  if (Status st = activate_ids(); !st) return st.error();
   const Sequence hi = secured_.load(std::memory_order_acquire);  // (L2) pairs with (L1)
   Sequence candidates[8];
   std::size_t n = 0;

@@ -102,6 +102,7 @@ struct LogStore::State {
     c.index_every_records = options.index_every_records;
     c.index_every_bytes = options.index_every_bytes;
     c.poll_interval = options.poll_interval;
+    c.faults = options.fault_injector;
     return std::make_shared<LogState>(std::move(c));
   }
 };
@@ -177,6 +178,7 @@ Result<std::shared_ptr<SessionLog>> LogStore::open(std::string_view session_id, 
   wc.buffer_bytes = o.buffer_bytes;
   wc.flush_interval = o.flush_interval;
   wc.background_sync = o.background_sync;
+  wc.faults = o.fault_injector;
   auto writer = LogWriter::start(state, wc, std::move(*lock));
   if (!writer) return writer.error();
   state_->remember(session_id, state, true);

@@ -1,4 +1,5 @@
-// LogWriter: framing, rolls, durability and group commit (docs/store.md "Append").
+// LogWriter: framing, rolls, durability, group commit and the undo of failed batches
+// (docs/store.md "Append" and "Faults and fault injection").
 #include "detail/log_writer.hpp"
 
 #include "detail/log_format.hpp"
@@ -15,11 +16,20 @@ namespace sessionring::detail {
 
 namespace lf = log_format;
 
+namespace {
+constexpr auto kMaxSyncBackoff = std::chrono::milliseconds(500);  // between retries of a failed fdatasync
+}
+
 LogWriter::LogWriter(std::shared_ptr<LogState> state, Config config, WriterLock lock)
-    : state_(std::move(state)), cfg_(config), lock_(std::move(lock)) {}
+    : state_(std::move(state)),
+      cfg_(std::move(config)),
+      keep_unsynced_(cfg_.durability == Durability::fsync && cfg_.background_sync),
+      lock_(std::move(lock)) {}
 
 Result<std::unique_ptr<LogWriter>> LogWriter::start(std::shared_ptr<LogState> state, Config config, WriterLock lock) {
-  std::unique_ptr<LogWriter> w(new LogWriter(std::move(state), config, std::move(lock)));
+  const bool needs_thread = config.durability == Durability::none ||
+                            (config.durability == Durability::fsync && config.background_sync);
+  std::unique_ptr<LogWriter> w(new LogWriter(std::move(state), std::move(config), std::move(lock)));
   {
     std::lock_guard guard(w->state_->publish_mutex());
     const Sequence latest = w->state_->published();
@@ -28,14 +38,14 @@ Result<std::unique_ptr<LogWriter>> LogWriter::start(std::shared_ptr<LogState> st
     if (auto seg = w->state_->last_segment()) {
       auto f = File::open(seg->path, O_RDWR);
       if (!f) return f.error();
+      f->set_fault_injector(w->cfg_.faults.get());
       w->segment_ = std::move(seg);
       w->file_end_ = w->segment_->visible_end.load(std::memory_order_relaxed);  // relaxed: publisher's own value
+      w->synced_end_ = w->file_end_;  // recovered from the files: treated as synced
       w->file_ = std::make_shared<File>(std::move(*f));
     }
     w->state_->attach_writer(w.get());
   }
-  const bool needs_thread = config.durability == Durability::none ||
-                            (config.durability == Durability::fsync && config.background_sync);
   if (needs_thread) w->background_ = std::thread([p = w.get()] { p->background_loop(); });
   return w;
 }
@@ -61,9 +71,31 @@ void LogWriter::append_frame(std::span<const std::byte> record, Sequence seq) {
   pending_last_ = seq;
 }
 
+Status LogWriter::cut_locked(const File& file, std::uint64_t size, const Error& cause) {
+  Status st = file.truncate(size);
+  if (st) return st;
+  // The segment could not be cut back: zero the frame header where the failed bytes begin, so
+  // that the next open sees a torn tail there (its frames carry watermarks below their own
+  // sequences: none proves it was secured) and truncates it (INV-9). Appending after garbage
+  // would make it damage instead, so this writer refuses every later append.
+  std::byte zeros[lf::kFrameHeaderBytes] = {};
+  (void)file.overwrite_at(zeros, sizeof zeros, size);
+  state_->fail(Error(Errc::storage_error, "session '" + state_->session_id() + "': a failed write (" +
+                                              cause.message() + ") could not be undone (" + st.error().message() +
+                                              "); the log refuses appends until the session is reopened"));
+  return st;
+}
+
 Status LogWriter::write_pending_locked() {
   if (pending_size_ == 0) return {};
-  if (Status st = file_->write_at(pending_.get(), pending_size_, file_end_); !st) return st;
+  if (state_->failed_for_good_locked()) return *state_->failure_locked();  // never write after garbage
+  if (Status st = file_->write_at(pending_.get(), pending_size_, file_end_); !st) {
+    // Part of the buffer may be in the file (a short write): cut it off, so the segment ends
+    // where it did. The frames stay in pending_; the caller keeps or undoes them.
+    (void)cut_locked(*file_, file_end_, st.error());
+    return st;
+  }
+  if (keep_unsynced_) unsynced_.insert(unsynced_.end(), pending_.get(), pending_.get() + pending_size_);
   file_end_ += pending_size_;
   pending_size_ = 0;
   on_os_ = pending_last_;
@@ -73,15 +105,46 @@ Status LogWriter::write_pending_locked() {
   return {};
 }
 
-Status LogWriter::roll_locked(Sequence first, std::size_t& created) {
+void LogWriter::sync_failed_locked(const Error& e) {
+  sync_retrying_ = true;
+  state_->fail_transient(Error(Errc::storage_error, e.message() + " (session '" + state_->session_id() +
+                                                        "': appends are refused until a retried fdatasync succeeds)"));
+  cv_.notify_all();  // the sync thread retries
+}
+
+Status LogWriter::rewrite_unsynced_locked() {
+  if (!file_ || unsynced_.empty()) return {};
+  // After a failed fdatasync the kernel may have dropped the dirty pages or marked them clean:
+  // write our own copy again so the next fdatasync has the right bytes to make durable.
+  return file_->overwrite_at(unsynced_.data(), unsynced_.size(), synced_end_);
+}
+
+Status LogWriter::roll_locked(Sequence first, std::unique_lock<std::mutex>& lock) {
   if (segment_) {
     if (Status st = write_pending_locked(); !st) return st;
-    if (cfg_.durability == Durability::fsync)
-      if (Status st = file_->datasync(); !st) return st;  // the sealed segment is durable before the next exists
+    if (batch_created_ == 0) rolled_old_ = true;
+    if (cfg_.durability == Durability::fsync) {
+      if (keep_unsynced_) {
+        // One fdatasync of a segment at a time: a concurrent one could take the error this
+        // one needs to see (the kernel reports a writeback error once per open file).
+        cv_.wait(lock, [&] { return !syncing_; });
+        if (const Error* f = state_->failure_locked()) return *f;
+      }
+      if (Status st = file_->datasync(); !st) {  // the sealed segment is durable before the next exists
+        if (keep_unsynced_) sync_failed_locked(st.error());
+        return st;
+      }
+      if (batch_created_ == 0) synced_old_ = true;
+      if (keep_unsynced_) {
+        unsynced_.clear();
+        synced_end_ = file_end_;
+      }
+    }
   }
   const std::string path = state_->dir() + "/" + lf::segment_name(first);
   auto f = File::open(path, O_RDWR | O_CREAT | O_EXCL, 0644);
   if (!f) return f.error();
+  f->set_fault_injector(cfg_.faults.get());
   std::byte header[lf::kSegmentHeaderBytes];
   lf::encode_segment_header(header, first);
   Status st = f->write_at(header, sizeof header, 0);
@@ -96,25 +159,55 @@ Status LogWriter::roll_locked(Sequence first, std::size_t& created) {
   segment_ = state_->add_segment(path, first, lf::kSegmentHeaderBytes);
   file_ = std::make_shared<File>(std::move(*f));
   file_end_ = lf::kSegmentHeaderBytes;
-  ++created;
+  synced_end_ = file_end_;  // fsync: the header was synced above
+  unsynced_.clear();
+  ++batch_created_;
   return {};
 }
 
-void LogWriter::undo_locked(const Undo& u) {
-  for (std::size_t i = 0; i < u.created; ++i) {
+LogWriter::Undo LogWriter::capture() const {
+  return Undo{segment_, file_, file_end_, pending_size_, pending_last_, on_os_};
+}
+
+void LogWriter::undo_locked(const Undo& u, const Error& cause) {
+  for (std::size_t i = 0; i < batch_created_; ++i) {
     if (auto seg = state_->last_segment()) ::unlink(seg->path.c_str());
     state_->drop_last_segment();
   }
   segment_ = u.segment;
   file_ = u.file;
-  file_end_ = u.file_end;
-  pending_size_ = u.pending;
+  if (rolled_old_) {
+    // A roll handed the previous segment everything pending (records accepted before this
+    // batch, none only) and the batch's first frames: keep the former, cut the latter.
+    file_end_ = u.file_end + u.pending;
+    pending_size_ = 0;
+    on_os_ = u.last;
+  } else {
+    file_end_ = u.file_end;
+    pending_size_ = u.pending;
+    on_os_ = u.on_os;
+  }
   pending_last_ = u.last;
-  state_->discard_noted();
+  if (keep_unsynced_) {
+    // unsynced_ holds [synced_end_, end of what was written) of the current segment; keep its
+    // part before the batch. The sync thread may have run while a roll waited for it (the
+    // mutex is released there), so synced_end_ may have moved since capture(): compute from it.
+    // (A batch that created segments synced the previous one first: synced_old_.)
+    if (synced_old_ || synced_end_ >= file_end_) {
+      unsynced_.clear();
+      synced_end_ = file_end_;
+    } else {
+      unsynced_.resize(static_cast<std::size_t>(file_end_ - synced_end_));
+    }
+  }
+  batch_created_ = 0;
+  rolled_old_ = synced_old_ = false;
+  state_->discard_noted(u.last);
+  state_->set_flushed(on_os_);
   if (segment_) {
     state_->trim_index(*segment_, u.last);
     segment_->visible_end.store(file_end_, std::memory_order_release);  // shrinks to published data only
-    if (Status st = file_->truncate(file_end_); !st) state_->fail(st.error());
+    (void)cut_locked(*file_, file_end_, cause);
   }
 }
 
@@ -140,10 +233,17 @@ Status LogWriter::append(const AppendBatch& batch) {
                                                 " is not the EventRecord of sequence " +
                                                 std::to_string(batch.first_sequence + i));
   }
-  const Undo undo{segment_, file_, file_end_, pending_size_, pending_last_, 0};
-  std::size_t created = 0;
+  if (keep_unsynced_ && unsynced_.size() >= kMaxUnsyncedBytes) {
+    // The disk syncs slower than we write: let the group commit catch up (bounded memory).
+    cv_.wait(lock, [&] { return stop_ || unsynced_.size() < kMaxUnsyncedBytes || state_->failure_locked(); });
+    if (const Error* f = state_->failure_locked()) return *f;
+    if (stop_) return Status(Errc::stopped, "session '" + state_->session_id() + "': the log's writer is closing");
+  }
+  const Undo undo = capture();
+  batch_created_ = 0;
+  rolled_old_ = synced_old_ = false;
   auto fail_batch = [&](Status st) {
-    undo_locked(Undo{undo.segment, undo.file, undo.file_end, undo.pending, undo.last, created});
+    undo_locked(undo, st.error());
     return st;
   };
   for (std::size_t i = 0; i < batch.size(); ++i) {
@@ -152,11 +252,7 @@ Status LogWriter::append(const AppendBatch& batch) {
     const std::uint64_t frame = lf::kFrameHeaderBytes + rec.size();
     const std::uint64_t size = file_end_ + pending_size_;
     if (!segment_ || (size > lf::kSegmentHeaderBytes && size + frame > cfg_.segment_bytes)) {
-      if (Status st = roll_locked(seq, created); !st) {
-        if (cfg_.durability != Durability::none) return fail_batch(st);
-        state_->fail(st.error());  // none: earlier, already published batches may be half on the OS
-        return st;
-      }
+      if (Status st = roll_locked(seq, lock); !st) return fail_batch(st);
     }
     const std::uint64_t offset = file_end_ + pending_size_;
     append_frame(rec, seq);
@@ -164,22 +260,19 @@ Status LogWriter::append(const AppendBatch& batch) {
   }
   const Sequence last = batch.last_sequence();
   switch (cfg_.durability) {
-    case Durability::none:
-      if (pending_size_ >= cfg_.buffer_bytes) {
-        if (Status st = write_pending_locked(); !st) {
-          state_->fail(st.error());  // earlier batches were already published from the buffer
-          return st;
-        }
-      }
+    case Durability::none: {
+      if (pending_size_ >= cfg_.buffer_bytes)
+        if (Status st = write_pending_locked(); !st) return fail_batch(st);  // earlier batches stay pending
       written_.store(last, std::memory_order_relaxed);  // relaxed: see the declaration
       state_->publish(last);  // none secures nothing more than acceptance (docs/store.md)
-      if (pending_size_ > 0 && undo.pending == 0) {
+      if (pending_size_ > 0 && (undo.pending == 0 || rolled_old_)) {
         // Empty -> non-empty: start the idle clock and wake the flush thread (only then: a
         // wake-up per append would cost a context switch and contend for the mutex).
         pending_since_ = std::chrono::steady_clock::now();
-        cv_.notify_one();
+        cv_.notify_all();
       }
       return {};
+    }
     case Durability::buffered:
       if (Status st = write_pending_locked(); !st) return fail_batch(st);
       written_.store(last, std::memory_order_relaxed);  // relaxed: see the declaration
@@ -187,15 +280,15 @@ Status LogWriter::append(const AppendBatch& batch) {
       return {};
     case Durability::fsync:
       if (Status st = write_pending_locked(); !st) return fail_batch(st);
-      written_.store(last, std::memory_order_relaxed);  // relaxed: see the declaration
       if (cfg_.background_sync) {
-        cv_.notify_one();  // the sync thread publishes once the fdatasync covering `last` returns
+        written_.store(last, std::memory_order_relaxed);  // relaxed: see the declaration
+        cv_.notify_all();  // the sync thread publishes once the fdatasync covering `last` returns
         return {};
       }
-      if (Status st = file_->datasync(); !st) {
-        state_->fail(st.error());  // the page cache may have dropped the pages: stop here
-        return st;
-      }
+      // Inline: everything before this batch was synced by earlier appends, so undoing the
+      // batch (truncating it away) leaves exactly the durable, published prefix.
+      if (Status st = file_->datasync(); !st) return fail_batch(st);
+      written_.store(last, std::memory_order_relaxed);  // relaxed: see the declaration
       synced_ = last;
       state_->publish(last);
       return {};
@@ -203,39 +296,68 @@ Status LogWriter::append(const AppendBatch& batch) {
   return {};
 }
 
-Status LogWriter::flush_locked() {
-  Status st = write_pending_locked();
-  if (!st) state_->fail(st.error());
-  return st;
-}
+Status LogWriter::flush_locked() { return write_pending_locked(); }  // a failure leaves the records pending
 
 void LogWriter::background_loop() {
   std::unique_lock lock(state_->publish_mutex());
   if (cfg_.durability == Durability::none) {
     for (;;) {
-      cv_.wait(lock, [&] { return stop_ || pending_size_ > 0; });
+      cv_.wait(lock, [&] { return stop_ || (pending_size_ > 0 && !state_->failed_for_good_locked()); });
       if (stop_) return;
       cv_.wait_until(lock, pending_since_ + cfg_.flush_interval, [&] { return stop_ || pending_size_ == 0; });
       if (stop_) return;
-      if (pending_size_ > 0 && !state_->failure_locked()) (void)flush_locked();
+      if (pending_size_ > 0 && !state_->failed_for_good_locked())
+        if (!write_pending_locked()) pending_since_ = std::chrono::steady_clock::now();  // retry an interval later
     }
   }
+  sync_loop(lock);
+}
+
+void LogWriter::sync_loop(std::unique_lock<std::mutex>& lock) {
   // fsync group commit: one fdatasync covers everything written before it started.
+  auto backoff = std::chrono::milliseconds(1);
   for (;;) {
-    cv_.wait(lock, [&] { return stop_ || on_os_ > synced_; });
+    // Only what append() accepted is synced and published: while a roll waits for this thread
+    // (the mutex released), the first frames of the batch being appended are on the OS too.
+    auto accepted = [&] { return std::min(on_os_, written_.load(std::memory_order_relaxed)); };  // relaxed: under the mutex
+    cv_.wait(lock, [&] { return stop_ || accepted() > synced_ || sync_retrying_; });
     if (stop_) return;  // close() syncs the rest
-    const Sequence target = on_os_;
-    const std::shared_ptr<File> file = file_;  // older segments were synced when they were sealed
-    lock.unlock();
-    Status st = file->datasync();
-    lock.lock();
-    if (!st) {
-      state_->fail(st.error());
+    if (state_->failed_for_good_locked() || !file_) {
       cv_.wait(lock, [&] { return stop_; });
       return;
     }
+    if (sync_retrying_) {
+      cv_.wait_for(lock, backoff, [&] { return stop_; });
+      if (stop_) return;
+      backoff = std::min(backoff * 2, kMaxSyncBackoff);
+      if (!rewrite_unsynced_locked()) continue;  // try again after the next back-off
+    }
+    const Sequence target = accepted();
+    const std::uint64_t target_end = file_end_;  // may cover a batch being appended: undo_locked copes
+    const std::shared_ptr<File> file = file_;  // older segments were synced when they were sealed
+    syncing_ = true;
+    lock.unlock();
+    Status st = file->datasync();
+    lock.lock();
+    syncing_ = false;
+    cv_.notify_all();  // a roll waiting to sync the segment itself
+    if (!st) {
+      sync_failed_locked(st.error());
+      continue;
+    }
+    if (file == file_ && target_end > synced_end_) {  // (a roll waits for us, so file_ is the one we synced)
+      const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(target_end - synced_end_, unsynced_.size()));
+      unsynced_.erase(unsynced_.begin(), unsynced_.begin() + static_cast<std::ptrdiff_t>(n));
+      synced_end_ = target_end;
+    }
     synced_ = std::max(synced_, target);
+    if (sync_retrying_) {
+      sync_retrying_ = false;
+      backoff = std::chrono::milliseconds(1);
+      state_->recover();
+    }
     state_->publish(synced_);
+    cv_.notify_all();  // appends waiting for room in unsynced_
   }
 }
 
@@ -250,18 +372,24 @@ Status LogWriter::close() {
   std::lock_guard lock(state_->publish_mutex());
   closed_ = true;
   Status result;
-  if (!state_->failure_locked()) {
+  if (state_->failed_for_good_locked()) {
+    result = *state_->failure_locked();
+  } else {
     result = write_pending_locked();
     if (result && cfg_.durability == Durability::fsync && on_os_ > synced_) {
-      result = file_->datasync();
+      if (sync_retrying_) result = rewrite_unsynced_locked();
+      if (result) result = file_->datasync();
       if (result) {
         synced_ = on_os_;
+        sync_retrying_ = false;
+        state_->recover();
         state_->publish(synced_);
+      } else if (keep_unsynced_) {
+        // Never secured, never published: cut them off, so a reopen shows the secured prefix.
+        (void)cut_locked(*file_, synced_end_, result.error());
       }
     }
     if (!result) state_->fail(result.error());
-  } else {
-    result = *state_->failure_locked();
   }
   state_->detach_writer();
   file_.reset();

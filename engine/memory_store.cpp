@@ -4,7 +4,7 @@
 #include <sessionring/memory_store.hpp>
 #include <sessionring/session_id.hpp>
 
-#include "detail/huge_buffer.hpp"
+#include "detail/mapped_buffer.hpp"
 #include "detail/id_index.hpp"
 #include "detail/record_index.hpp"
 #include "detail/wait_gate.hpp"
@@ -51,6 +51,45 @@ class MemorySessionLog final : public SessionLog {
     return latest_.load(std::memory_order_acquire);  // pairs with (M1)
   }
 
+  // Writer only, while the sequencer is idle: faults in the next kAhead bytes of arena (the
+  // rest of the current block, then a spare block) and the next index entries, kStep bytes per
+  // call, so that append() finds its pages ready (docs/design.md §8).
+  bool prepare_append() noexcept override {
+    try {
+      const std::size_t ahead = kAhead;
+      if (left_ < ahead && spare_.data() == nullptr) {
+        spare_ = detail::MappedBuffer(kBlock);  // mmap only: no faults yet
+        spare_touched_ = 0;
+      }
+      if (!blocks_.empty()) {
+        const std::size_t used = blocks_.back().size() - left_;
+        const std::size_t want = std::min(blocks_.back().size(), used + ahead);
+        touched_ = std::max(touched_, used);
+        if (touched_ < want) {
+          const std::size_t to = std::min(want, touched_ + kStep);
+          blocks_.back().prefault(touched_, to);
+          touched_ = to;
+          return true;
+        }
+      }
+      if (left_ < ahead && spare_touched_ < std::min(spare_.size(), ahead - left_)) {
+        const std::size_t to = std::min(spare_.size(), spare_touched_ + kStep);
+        spare_.prefault(spare_touched_, to);
+        spare_touched_ = to;
+        return true;
+      }
+      const Sequence next = latest_.load(std::memory_order_relaxed) + 1;  // relaxed: the writer's own value
+      if (indexed_ahead_ < next + kAheadEntries) {
+        const Sequence from = std::max(indexed_ahead_, next);
+        indexed_ahead_ = from + index_.prefault(from, kStep / sizeof(void*));
+        return true;
+      }
+    } catch (const std::bad_alloc&) {
+      // Out of memory while preparing: append() will report it when it needs the memory.
+    }
+    return false;
+  }
+
   Status read(const EventQuery& q, FunctionRef<bool(const EventView&)> visit) const override {
     const Sequence hi = latest_.load(std::memory_order_acquire);  // pairs with (M1)
     const Sequence last = std::min(hi, q.before == 0 ? 0 : q.before - 1);
@@ -95,7 +134,13 @@ class MemorySessionLog final : public SessionLog {
  private:
   std::byte* allocate(std::size_t n) {
     if (n > left_) {
-      blocks_.emplace_back(std::max<std::size_t>(kBlock, n));
+      if (spare_.size() >= n) {
+        blocks_.push_back(std::move(spare_));
+        touched_ = spare_touched_;
+      } else {
+        blocks_.emplace_back(std::max<std::size_t>(kBlock, n));
+        touched_ = 0;
+      }
       next_ = blocks_.back().data();
       left_ = blocks_.back().size();
     }
@@ -106,10 +151,17 @@ class MemorySessionLog final : public SessionLog {
   }
 
   static constexpr std::size_t kBlock = std::size_t{8} << 20;
+  static constexpr std::size_t kAhead = std::size_t{1} << 20;    // arena bytes kept faulted in ahead
+  static constexpr std::size_t kAheadEntries = 16384;           // index entries kept faulted in ahead
+  static constexpr std::size_t kStep = std::size_t{32} << 10;    // bytes faulted per prepare_append()
   const std::string id_;
-  std::vector<detail::HugeBuffer> blocks_;  // writer only; records never move (the vector holds handles)
+  std::vector<detail::MappedBuffer> blocks_;  // writer only; records never move (the vector holds handles)
   std::byte* next_ = nullptr;
   std::size_t left_ = 0;
+  std::size_t touched_ = 0;             // writer only: bytes of blocks_.back() known faulted in
+  detail::MappedBuffer spare_;          // writer only: the next block, prepared while idle
+  std::size_t spare_touched_ = 0;       // writer only: bytes of spare_ faulted in
+  Sequence indexed_ahead_ = 1;          // writer only: index entries below this are faulted in
   detail::RecordIndex index_;
   mutable std::mutex ids_mutex_;
   mutable detail::IdIndex ids_;   // guarded by ids_mutex_; covers sequences 1..indexed_
@@ -137,6 +189,7 @@ class MemoryLogHandle final : public SessionLog {
     return log_->append(batch);
   }
   Sequence latest_sequence() const noexcept override { return log_->latest_sequence(); }
+  bool prepare_append() noexcept override { return writer_ && log_->prepare_append(); }
   Status read(const EventQuery& q, FunctionRef<bool(const EventView&)> visit) const override {
     return log_->read(q, visit);
   }

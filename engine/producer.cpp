@@ -13,6 +13,8 @@
 #include <chrono>
 #include <cstring>
 #include <random>
+#include <string>
+#include <utility>
 #include <thread>
 
 namespace sessionring {
@@ -41,13 +43,28 @@ std::int64_t now_ns() {
       .count();
 }
 
+// Cold path of push(): EventRecord::encoded_size() answered 0; name the field that broke it
+// (a short field over 65535 bytes), else the event is over 4 GiB: above any max_event_bytes.
+Status unencodable(const EventInput& e, std::uint32_t max_event_bytes, const std::string& session) {
+  const std::pair<const char*, std::string_view> fields[] = {
+      {"id", e.id}, {"run_id", e.run_id}, {"correlation_id", e.correlation_id}, {"provider", e.provider}};
+  for (const auto& [name, value] : fields)
+    if (value.size() > EventRecord::kMaxShortField)
+      return Status(Errc::validation_error, std::string("EventInput::") + name + " is " + std::to_string(value.size()) +
+                                                " bytes long (at most " + std::to_string(EventRecord::kMaxShortField) +
+                                                ")");
+  return Status(Errc::event_too_large, "event of more than 4 GiB exceeds max_event_bytes = " +
+                                           std::to_string(max_event_bytes) + " of session '" + session + "'");
+}
+
 }  // namespace
 
 Status ProducerImpl::wait_for_credit(std::uint64_t pushed, const AppendOptions& options) {
   const std::uint64_t cap = core_.options.ingest_capacity;
   auto has_credit = [&] {
     return pushed - slot_->consumed.load(std::memory_order_seq_cst) < cap ||  // pairs with (A2)
-           !core_.accepting.load(std::memory_order_seq_cst);                  // pairs with (S1)
+           !core_.accepting.load(std::memory_order_seq_cst) ||                // pairs with (S1)
+           SessionCore::stalled(core_.store_health.load(std::memory_order_seq_cst));  // (H3) pairs with (H1)
   };
   if (pushed - slot_->consumed.load(std::memory_order_acquire) < cap) return {};  // pairs with (A2)
   auto full = [&] {
@@ -55,13 +72,26 @@ Status ProducerImpl::wait_for_credit(std::uint64_t pushed, const AppendOptions& 
                                         std::to_string(cap) + " events in flight for this producer)");
   };
   if (options.on_full == FullPolicy::fail) return full();
-  if (!spin_then_yield(has_credit)) core_.space.wait_until(has_credit, options.deadline);
-  if (!core_.accepting.load(std::memory_order_acquire)) return {};  // step c reports `stopped`
-  if (pushed - slot_->consumed.load(std::memory_order_acquire) >= cap) return full();
-  return {};
+  for (;;) {
+    if (!spin_then_yield(has_credit)) core_.space.wait_until(has_credit, options.deadline);
+    if (!core_.accepting.load(std::memory_order_acquire)) return {};  // step c reports `stopped`
+    if (pushed - slot_->consumed.load(std::memory_order_acquire) < cap) return {};  // pairs with (A2)
+    // A stalled sequencer takes nothing until the store recovers: do not wait for it (§11).
+    if (SessionCore::stalled(core_.store_health.load(std::memory_order_seq_cst))) return stalled_error(false);  // (H3)
+    if (std::chrono::steady_clock::now() >= options.deadline) return full();
+    // The predicate saw a stall that has ended since: wait for credit again.
+  }
 }
 
-Status ProducerImpl::push(const EventInput& in, const AppendOptions& options, Completion* completion) {
+Error ProducerImpl::stalled_error(bool accepted) const {
+  return Error(Errc::storage_error,
+               "session '" + core_.id() + "': the store is failing and the sequencer retries the events it refused " +
+                   "before taking new ones; this event was " + (accepted ? "dropped, never stored" : "not appended") +
+                   core_.store_error_text());
+}
+
+Status ProducerImpl::push(const EventInput& in, const AppendOptions& options, Completion* completion,
+                          std::uint32_t generation) {
   // a. validate and encode
   if (!is_valid_event_type(static_cast<std::uint8_t>(in.type)))
     return Status(Errc::validation_error, "event type value " + std::to_string(static_cast<unsigned>(in.type)) +
@@ -75,8 +105,7 @@ Status ProducerImpl::push(const EventInput& in, const AppendOptions& options, Co
   EventInput e = in;
   e.id = id;
   const std::size_t size = EventRecord::encoded_size(e);
-  if (size == 0)
-    return Status(Errc::validation_error, "an id, run_id, correlation_id or provider is longer than 65535 bytes");
+  if (size == 0) return unencodable(e, core_.options.max_event_bytes, core_.id());
   if (size > core_.options.max_event_bytes)
     return Status(Errc::event_too_large, "event of " + std::to_string(size) + " encoded bytes exceeds max_event_bytes = " +
                                              std::to_string(core_.options.max_event_bytes) + " of session '" +
@@ -89,7 +118,7 @@ Status ProducerImpl::push(const EventInput& in, const AppendOptions& options, Co
   item.producer = slot_;
   item.completion = completion;
   item.size = static_cast<std::uint32_t>(size);
-  item.reserved = 0;
+  item.reserved = generation;  // the Completion generation this item answers (append_wait)
   item.spill = size > IngestItem::kInlineBytes ? new std::byte[size] : nullptr;
   EventRecord::encode(item.record(), e, id, in.timestamp_ns != 0 ? in.timestamp_ns : now_ns(), 0);
   if (in.id.empty()) EventRecord::set_flags(item.record(), EventRecord::kFlagGeneratedId);
@@ -108,6 +137,9 @@ Status ProducerImpl::push(const EventInput& in, const AppendOptions& options, Co
   while (!core_.queue->push(*slot_->token, item)) {
     if (options.on_full == FullPolicy::fail || std::chrono::steady_clock::now() >= options.deadline)
       return give_back(Status(Errc::queue_full, "ingest queue of session '" + core_.id() + "' is full"));
+    // relaxed: a stalled sequencer empties nothing, so waiting is pointless; a stale value
+    // only costs another yield
+    if (SessionCore::stalled(core_.store_health.load(std::memory_order_relaxed))) return give_back(stalled_error(false));
     std::this_thread::yield();
   }
   // e. doorbell. (D1) The queue's internal stores are not seq_cst, so a fence orders the push
@@ -119,13 +151,24 @@ Status ProducerImpl::push(const EventInput& in, const AppendOptions& options, Co
 
 Result<AppendResult> ProducerImpl::push_wait(const EventInput& in, const AppendOptions& options) {
   Completion& c = slot_->completion;
-  c.reset();
-  if (Status st = push(in, options, &c); !st) return st.error();
-  auto done = [&] { return c.is_done(); };  // (C2)
-  if (!spin_then_yield(done)) c.gate.wait_until(done, WaitGate::Deadline::max());
+  const std::uint32_t gen = c.arm();
+  if (Status st = push(in, options, &c, gen); !st) return st.error();
+  // Answered, or still queued while the sequencer is stalled on a failing store (it would not
+  // take the item before the store recovers: give up on it instead of hanging).
+  auto ready = [&] {
+    const Completion::State s = c.state();  // (C2)
+    return s == Completion::kDone ||
+           (s == Completion::kPending && SessionCore::stalled(core_.store_health.load(std::memory_order_seq_cst)));  // (H3)
+  };
+  for (;;) {
+    if (!spin_then_yield(ready)) c.gate.wait_until(ready, WaitGate::Deadline::max());
+    if (c.state() == Completion::kDone) break;
+    if (c.abandon()) return stalled_error(true);  // (C3) the sequencer will drop the item
+    // The sequencer took the item meanwhile: it answers with the batch it is storing.
+  }
   if (c.error != Errc::ok)
     return Error(c.error, "session '" + core_.id() + "': the store refused the batch holding this event" +
-                              (core_.last_store_error() ? ": " + core_.last_store_error()->message() : std::string()));
+                              core_.store_error_text());
   return AppendResult{c.sequence, c.duplicate};
 }
 
@@ -138,7 +181,7 @@ Producer::~Producer() = default;
 
 Status Producer::append(const EventInput& event, const AppendOptions& options) {
   if (!impl_) return Status(Errc::closed, "this Producer was moved from");
-  return impl_->push(event, options, nullptr);
+  return impl_->push(event, options, nullptr, 0);
 }
 
 Result<AppendResult> Producer::append_wait(const EventInput& event, const AppendOptions& options) {

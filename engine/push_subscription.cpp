@@ -2,6 +2,7 @@
 
 #include "detail/subscriber.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <mutex>
 #include <thread>
@@ -11,23 +12,36 @@ namespace sessionring {
 struct PushSubscription::State {
   std::shared_ptr<detail::Subscriber> sub;
   Handler handler;
+  ErrorHandler on_error;  // may be empty
   std::thread thread;
   std::atomic<bool> finished{false};  // writer: the push thread on exit (release); readers: finished() (acquire)
   mutable std::mutex error_mutex;
   std::string error;  // guarded by error_mutex
 
   void run() {
+    constexpr auto kFirstBackoff = std::chrono::milliseconds(10);
+    constexpr auto kMaxBackoff = std::chrono::milliseconds(1000);
+    auto backoff = kFirstBackoff;
     for (;;) {
       try {
         auto r = sub->poll(handler, Subscription::kAll,
-                           std::chrono::steady_clock::now() + std::chrono::milliseconds(200));
+                           std::chrono::steady_clock::now() + std::chrono::milliseconds(200),
+                           /*report_store_health=*/static_cast<bool>(on_error));
         if (!r) {  // closed by unsubscribe(), or the store failed: keep the reason
           if (r.code() != Errc::closed) {
             std::lock_guard lock(error_mutex);
             error = r.error().describe();
           }
+          if (r.code() == Errc::storage_error && on_error) {
+            on_error(r.error());  // may throw: caught below, the thread stops
+            sub->pause(std::chrono::steady_clock::now() + backoff);
+            backoff = std::min(backoff * 2, kMaxBackoff);
+            if (sub->is_closed()) break;
+            continue;  // same cursor: nothing skipped, nothing repeated (INV-3)
+          }
           break;
         }
+        if (*r > 0) backoff = kFirstBackoff;
       } catch (const std::exception& e) {
         std::lock_guard lock(error_mutex);
         error = e.what();
@@ -45,10 +59,12 @@ struct PushSubscription::State {
 
 PushSubscription::PushSubscription(std::unique_ptr<State> state) : state_(std::move(state)) {}
 
-PushSubscription PushSubscription::start(std::shared_ptr<detail::Subscriber> sub, Handler handler) {
+PushSubscription PushSubscription::start(std::shared_ptr<detail::Subscriber> sub, Handler handler,
+                                         ErrorHandler on_error) {
   auto state = std::make_unique<State>();
   state->sub = std::move(sub);
   state->handler = std::move(handler);
+  state->on_error = std::move(on_error);
   state->thread = std::thread([s = state.get()] { s->run(); });
   return PushSubscription(std::move(state));
 }

@@ -87,7 +87,7 @@ std::string RunScheduler::generate_run_id() {
   }
 }
 
-Result<std::string> RunScheduler::submit(RunTask task, RunOptions run_options) {
+Result<std::string> RunScheduler::submit(RunTask task, RunOptions run_options, std::shared_ptr<RunRecord>* record) {
   if (!task) return Error(Errc::validation_error, "submit_run: the task is empty");
   if (run_options.timeout.count() < 0)
     return Error(Errc::validation_error,
@@ -114,6 +114,7 @@ Result<std::string> RunScheduler::submit(RunTask task, RunOptions run_options) {
                        std::to_string(options_.max_concurrent_runs) +
                        ", max_queued_runs = " + std::to_string(options_.max_queued_runs) + ")");
     auto run = std::make_shared<RunRecord>(id, std::move(task), timeout, now);
+    if (record) *record = run;
     queue_.push(run);
     live_.emplace(id, std::move(run));
     queue_length = queue_.size();
@@ -340,6 +341,19 @@ RunResult RunScheduler::await(std::string_view run_id, std::chrono::nanoseconds 
   if (!run)  // at once, never a hang (DESIGN §7)
     return Error(Errc::run_not_found, "session '" + session_id_ + "' has no run '" + std::string(run_id) +
                                           "' (not queued, not running, no retained result)");
+  return wait_result(lock, run, now, timeout);
+}
+
+RunResult RunScheduler::await(const std::shared_ptr<RunRecord>& run, std::chrono::nanoseconds timeout) {
+  if (timeout.count() < 0)
+    return Error(Errc::validation_error, "await_run: timeout = " + std::to_string(timeout.count()) + " ns is negative");
+  const auto now = Clock::now();
+  std::unique_lock lock(mutex_);
+  return wait_result(lock, run, now, timeout);
+}
+
+RunResult RunScheduler::wait_result(std::unique_lock<std::mutex>& lock, const std::shared_ptr<RunRecord>& run,
+                                    Clock::time_point now, std::chrono::nanoseconds timeout) {
   if (!wait_until(changed_, lock, deadline_after(now, timeout), [&] { return run->state == RunRecord::State::finished; }))
     return Error(Errc::timeout, "run '" + run->id + "' of session '" + session_id_ + "' did not finish within " + ms(timeout));
   return *run->result;

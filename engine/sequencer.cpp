@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 #include <thread>
 
 namespace sessionring::detail {
@@ -48,22 +49,45 @@ Status Sequencer::load() {
 // they skip the index: the hot path pays nothing. Every caller-supplied id is indexed; a caller
 // id shaped like a generated one may repeat an event stored before a restart or copied from
 // another session, so it is also looked up in the store.
-Sequence Sequencer::duplicate_of(const std::byte* rec, std::uint64_t h) const {
-  if ((EventRecord::flags_of(rec) & EventRecord::kFlagGeneratedId) != 0) return 0;
+// A store read that fails while checking is an error, never "not a duplicate": storing the
+// event again would break INV-6 (the batch is refused and retried like a failed append).
+Result<Sequence> Sequencer::duplicate_of(const std::byte* rec, std::uint64_t h) const {
+  if ((EventRecord::flags_of(rec) & EventRecord::kFlagGeneratedId) != 0) return Sequence{0};
   const std::string_view id = EventRecord::id_of(rec);
-  if (const Sequence s = ids_.find(h, [&](Sequence c) { return same_id_stored(c, id); }); s != 0) return s;
-  if (!generated_shape(id)) return 0;
+  std::optional<Error> failed;
+  const Sequence s = ids_.find(h, [&](Sequence c) {
+    auto same = same_id_stored(c, id);
+    if (!same) {
+      failed = same.error();
+      return false;
+    }
+    return *same;
+  });
+  if (s != 0) return s;
+  if (failed) return *failed;
+  if (!generated_shape(id)) return Sequence{0};
   auto found = core_.log->find_by_id(id);
-  return found ? found->sequence_number : 0;
+  if (found) return found->sequence_number;
+  if (found.code() != Errc::not_found) return found.error();
+  return Sequence{0};
 }
+
+namespace {
+// Back-off before offering refused events again / asking a store that failed to secure again:
+// 0.5 ms doubling up to 100 ms.
+std::chrono::microseconds backoff(std::uint32_t failures) {
+  return std::chrono::microseconds(std::min<std::uint64_t>(100'000, 500ull << std::min(failures, 8u)));
+}
+}  // namespace
 
 void Sequencer::run() {
   for (;;) {
     std::size_t n = retry_;
     if (n > 0) {
-      // The store refused the last batch: back off, then offer the same events again.
-      const auto backoff = std::chrono::microseconds(std::min<std::uint64_t>(100'000, 500ull << std::min(failures_in_a_row_, 8u)));
-      std::this_thread::sleep_for(backoff);
+      // The store refused the last batch: back off, then offer the same events again. Nothing
+      // new is popped meanwhile (stalled: producers waiting for credit or for an answer to an
+      // event still queued get storage_error, docs/design.md §11).
+      std::this_thread::sleep_for(backoff(failures_in_a_row_));
       if (core_.stop_requested.load(std::memory_order_seq_cst) && failures_in_a_row_ >= 8) {
         // Stopping with a store that keeps failing: report, do not pretend. The count is the
         // total over every batch given up on (the events may have come in several batches).
@@ -71,10 +95,12 @@ void Sequencer::run() {
             core_.unstored_at_stop.fetch_add(retry_, std::memory_order_relaxed) + retry_;  // relaxed: read after join
         core_.set_last_store_error(Error(Errc::storage_error, "session '" + core_.id() + "': " +
                                                                   std::to_string(lost) +
-                                                                  " accepted events could not be stored before stop: " +
-                                                                  core_.last_store_error()->message()));
+                                                                  " accepted events could not be stored before stop" +
+                                                                  core_.store_error_text()));
         for (std::size_t i = 0; i < retry_; ++i) delete[] items_[i].spill;
         retry_ = 0;
+        stalled_ = false;
+        set_health(true, false);
         continue;
       }
       retry_ = 0;
@@ -87,6 +113,13 @@ void Sequencer::run() {
       continue;
     }
     if (published_ < written_) {  // a background group commit is in flight
+      if (secure_failures_ > 0) {  // ... and the store said it cannot secure right now
+        if (core_.stop_requested.load(std::memory_order_seq_cst) && secure_failures_ >= 8) {
+          give_up_unsecured();
+          continue;
+        }
+        std::this_thread::sleep_for(backoff(secure_failures_));
+      }
       publish_secured();
       continue;
     }
@@ -110,7 +143,17 @@ void Sequencer::process(std::size_t n) {
   // misses overlap.
   batch_hashes_.resize(n);
   for (std::size_t i = 0; i < n; ++i) {
-    const std::byte* rec = items_[i].record();
+    IngestItem& item = items_[i];
+    // An append_wait item its producer abandoned (stalled sequencer, (C3)) is dropped: the
+    // producer was told storage_error. A dropped item is marked by size 0.
+    if (item.completion != nullptr && !item.completion->take(item.reserved)) {  // (C4)
+      core_.abandoned_waits.fetch_add(1, std::memory_order_relaxed);  // relaxed: statistics
+      delete[] item.spill;
+      item.spill = nullptr;
+      item.size = 0;
+      continue;
+    }
+    const std::byte* rec = item.record();
     batch_hashes_[i] = 0;
     if ((EventRecord::flags_of(rec) & EventRecord::kFlagGeneratedId) != 0) continue;
     batch_hashes_[i] = IdIndex::hash(EventRecord::id_of(rec));
@@ -118,16 +161,24 @@ void Sequencer::process(std::size_t n) {
   }
   for (std::size_t i = 0; i < n; ++i) {
     IngestItem& item = items_[i];
+    if (item.size == 0) continue;  // dropped
     std::byte* rec = item.record();
     const bool generated = (EventRecord::flags_of(rec) & EventRecord::kFlagGeneratedId) != 0;
     const std::uint64_t h = batch_hashes_[i];
     // (2) dedupe: a repeated id gets its first sequence back and stores nothing (INV-6)
-    const Sequence dup = duplicate_of(rec, h);
-    if (dup != 0) {
+    const Result<Sequence> dup = duplicate_of(rec, h);
+    if (!dup) {  // the store cannot tell: refuse the whole batch, as if its append failed
+      for (std::size_t k = 0; k < views_.size(); ++k)
+        if (hashes_[k] != 0) ids_.erase(hashes_[k], views_[k].sequence_number);
+      refuse(n, dup.error());
+      return;
+    }
+    if (*dup != 0) {
       core_.duplicates.fetch_add(1, std::memory_order_relaxed);  // relaxed: statistics
-      if (item.completion != nullptr) waiters_.push_back({item.completion, dup, true});
+      if (item.completion != nullptr) waiters_.push_back({item.completion, *dup, true, item.reserved});
       delete[] item.spill;
       item.spill = nullptr;
+      item.size = 0;
       continue;
     }
     // (3) stamp contiguous sequence numbers continuing the log (INV-1)
@@ -142,7 +193,12 @@ void Sequencer::process(std::size_t n) {
     records_.emplace_back(rec, item.size);
   }
   if (!views_.empty()) {
-    if (!store_batch()) return;  // (4) store.append; on failure the events wait for a retry
+    if (!store_batch(n)) return;  // (4) store.append; on failure the events wait for a retry
+    if (append_failing_ || stalled_) {  // the store took a batch again
+      append_failing_ = stalled_ = false;
+      failures_in_a_row_ = 0;
+      set_health(secure_failures_ > 0, false);
+    }
     // (5) write the ring slots (never waiting for a reader, INV-4)
     std::uint64_t oversize = 0;
     for (std::size_t k = 0; k < views_.size(); ++k)
@@ -154,7 +210,7 @@ void Sequencer::process(std::size_t n) {
     for (std::size_t idx : stored_items_) {
       IngestItem& item = items_[idx];
       if (item.completion != nullptr)
-        waiters_.push_back({item.completion, EventRecord::sequence_of(item.record()), false});
+        waiters_.push_back({item.completion, EventRecord::sequence_of(item.record()), false, item.reserved});
       delete[] item.spill;
       item.spill = nullptr;
     }
@@ -163,31 +219,34 @@ void Sequencer::process(std::size_t n) {
   publish_secured();
 }
 
-bool Sequencer::store_batch() {
+bool Sequencer::store_batch(std::size_t n) {
   const AppendBatch batch{written_ + 1, views_, records_};
   Status st = core_.log->append(batch);
-  if (st) {
-    failures_in_a_row_ = 0;
-    return true;
-  }
-  core_.store_failures.fetch_add(1, std::memory_order_relaxed);  // relaxed: statistics
-  core_.set_last_store_error(st.error());
-  ++failures_in_a_row_;
+  if (st) return true;
   for (std::size_t k = 0; k < views_.size(); ++k)
     if (hashes_[k] != 0) ids_.erase(hashes_[k], views_[k].sequence_number);
+  refuse(n, st.error());
+  return false;
+}
+
+void Sequencer::refuse(std::size_t n, const Error& e) {
+  core_.store_failures.fetch_add(1, std::memory_order_relaxed);  // relaxed: statistics
+  core_.set_last_store_error(e);
+  ++failures_in_a_row_;
   // Duplicates answered against an event of this failed batch: that sequence is void.
   std::erase_if(waiters_, [&](const Waiter& w) {
     if (w.sequence <= written_) return false;
-    w.completion->complete(0, Errc::storage_error, false);
+    w.completion->complete(w.generation, 0, Errc::storage_error, false);
     return true;
   });
   // Producers that wait get the error (their events are not stored; they know it). Fire-and-
   // forget events are kept, in order, and offered again after a back-off: never a silent drop.
   std::size_t keep = 0;
-  for (std::size_t idx : stored_items_) {
-    IngestItem& item = items_[idx];
+  for (std::size_t i = 0; i < n; ++i) {
+    IngestItem& item = items_[i];
+    if (item.size == 0) continue;  // dropped: a duplicate, or abandoned by its producer
     if (item.completion != nullptr) {
-      item.completion->complete(0, Errc::storage_error, false);
+      item.completion->complete(item.reserved, 0, Errc::storage_error, false);
       delete[] item.spill;
     } else {
       EventRecord::set_sequence(item.record(), 0);
@@ -195,7 +254,23 @@ bool Sequencer::store_batch() {
     }
   }
   retry_ = keep;
-  return false;
+  append_failing_ = true;
+  stalled_ = keep > 0;
+  set_health(true, stalled_);
+  answer_waiters();  // duplicates of published events need no store
+}
+
+void Sequencer::set_health(bool failing, bool stalled) {
+  const std::uint64_t bits = (failing ? SessionCore::kFailing : 0) | (stalled ? SessionCore::kStalled : 0);
+  if ((health_ & (SessionCore::kHealthStep - 1)) == bits) return;
+  health_ = ((health_ | (SessionCore::kHealthStep - 1)) + 1) | bits;  // next change count, new bits
+  core_.store_health.store(health_, std::memory_order_seq_cst);  // (H1) pairs with (H2)/(H3)
+  core_.ring.gate().notify_all();  // subscribers report (or stop reporting) storage_error
+  core_.space.notify_all();        // producers waiting for credit give up while stalled
+  if (stalled) {                   // producers waiting for an answer to a queued event give up
+    std::lock_guard lock(core_.producers_mutex_);
+    for (const auto& slot : core_.slots_) slot->completion.gate.notify_all();
+  }
 }
 
 void Sequencer::publish_secured() {
@@ -203,19 +278,48 @@ void Sequencer::publish_secured() {
   if (secured == published_ && published_ < written_) {
     // Nothing new secured yet: wait briefly for the store's group commit.
     const auto r = core_.log->wait_for(published_, std::chrono::steady_clock::now() + std::chrono::milliseconds(2));
-    if (r) secured = std::min(*r, written_);
+    if (r) {
+      secured = std::min(*r, written_);
+    } else {  // the store cannot secure what it accepted right now (e.g. a failing fdatasync)
+      core_.set_last_store_error(r.error());
+      ++secure_failures_;
+      set_health(true, stalled_);
+    }
   }
+  bool progressed = false;
   if (secured > published_) {
     core_.ring.publish(secured);
     published_ = secured;
+    progressed = true;
+  }
+  if (secure_failures_ > 0 && (progressed || published_ == written_)) {  // the store secures again
+    secure_failures_ = 0;
+    set_health(append_failing_, stalled_);
   }
   answer_waiters();
+}
+
+void Sequencer::give_up_unsecured() {
+  const std::uint64_t n = written_ - published_;
+  const std::uint64_t lost = core_.unstored_at_stop.fetch_add(n, std::memory_order_relaxed) + n;  // relaxed: read after join
+  core_.set_last_store_error(Error(Errc::storage_error, "session '" + core_.id() + "': " + std::to_string(lost) +
+                                                            " accepted events could not be stored before stop (the store " +
+                                                            "accepted the last " + std::to_string(n) +
+                                                            " but never confirmed them secured; they may or may not be kept)" +
+                                                            core_.store_error_text()));
+  std::erase_if(waiters_, [&](const Waiter& w) {
+    if (w.sequence <= published_) return false;
+    w.completion->complete(w.generation, 0, Errc::storage_error, false);
+    return true;
+  });
+  written_ = published_;
+  secure_failures_ = 0;
 }
 
 void Sequencer::answer_waiters() {
   std::erase_if(waiters_, [&](const Waiter& w) {
     if (w.sequence > published_) return false;
-    w.completion->complete(w.sequence, Errc::ok, w.duplicate);
+    w.completion->complete(w.generation, w.sequence, Errc::ok, w.duplicate);
     return true;
   });
 }
@@ -247,6 +351,11 @@ void Sequencer::idle_wait() {
   auto ready = [&] {
     return core_.queue->size_approx() > 0 || core_.stop_requested.load(std::memory_order_seq_cst);
   };
+  // Idle time first goes to the store, one bounded step at a time while nothing arrives, to
+  // prepare future appends (the MemoryStore faults in its next arena pages here rather than
+  // in append(): docs/performance.md "Where the time goes").
+  while (!ready() && core_.log->prepare_append()) {
+  }
   switch (core_.options.wait) {
     case WaitStrategy::spin:
       while (!ready()) cpu_relax();
@@ -270,21 +379,27 @@ void Sequencer::idle_wait() {
   }
 }
 
-bool Sequencer::same_id_stored(Sequence s, std::string_view id) const {
+Result<bool> Sequencer::same_id_stored(Sequence s, std::string_view id) const {
   if (s > written_) {  // an event of the batch being built
     const std::size_t k = s - (written_ + 1);
     return k < views_.size() && views_[k].id == id;
   }
-  if (s > core_.log->latest_sequence())  // written but not yet secured: wait for the group commit
-    (void)core_.log->wait_for(s - 1, std::chrono::steady_clock::now() + std::chrono::seconds(5));
+  if (s > core_.log->latest_sequence()) {  // written but not yet secured: wait for the group commit
+    auto r = core_.log->wait_for(s - 1, std::chrono::steady_clock::now() + std::chrono::seconds(5));
+    if (!r) return r.error();
+    if (*r < s) return Error(Errc::storage_error, "session '" + core_.id() + "': sequence " + std::to_string(s) +
+                                                      " was not secured within 5 s; cannot check event id '" +
+                                                      std::string(id) + "' against it");
+  }
   bool same = false;
   EventQuery q;
   q.after = s - 1;
   q.before = s + 1;
-  (void)core_.log->read(q, [&](const EventView& v) {
+  Status st = core_.log->read(q, [&](const EventView& v) {
     same = v.id == id;
     return false;
   });
+  if (!st) return st.error();
   return same;
 }
 

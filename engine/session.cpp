@@ -52,7 +52,7 @@ Status Session::append(const EventInput& event, const AppendOptions& options) {
   std::lock_guard lock(core_->shared_producer_mutex);
   auto p = shared_producer(*core_);
   if (!p) return p.error();
-  return (*p)->push(event, options, nullptr);
+  return (*p)->push(event, options, nullptr, 0);
 }
 
 Result<AppendResult> Session::append_wait(const EventInput& event, const AppendOptions& options) {
@@ -67,6 +67,9 @@ Status check_subscribe(const detail::SessionCore& core, const SubscribeOptions& 
   if (options.from_sequence > kMaxSequence)
     return Status(Errc::validation_error, "from_sequence = " + std::to_string(options.from_sequence) +
                                               " is above the largest sequence a cursor can hold (2^62)");
+  if (options.filter.has_invalid_type())
+    return Status(Errc::validation_error, "filter: a type given to EventFilter::type() is not one of the 28 EventType "
+                                          "values (type_mask = " + std::to_string(options.filter.type_mask()) + ")");
   if (core.closed() || !core.accepting.load(std::memory_order_acquire))  // pairs with (S1)
     return Status(Errc::stopped, "session '" + core.id() + "' is stopped");
   return {};
@@ -78,10 +81,12 @@ Result<Subscription> Session::subscribe(SubscribeOptions options) {
   return Subscription(std::make_shared<detail::Subscriber>(core_, std::move(options)));
 }
 
-Result<PushSubscription> Session::subscribe_push(SubscribeOptions options, PushSubscription::Handler handler) {
+Result<PushSubscription> Session::subscribe_push(SubscribeOptions options, PushSubscription::Handler handler,
+                                                 PushSubscription::ErrorHandler on_error) {
   if (!handler) return Error(Errc::validation_error, "subscribe_push needs a handler");
   if (Status st = check_subscribe(*core_, options); !st) return st.error();
-  return PushSubscription::start(std::make_shared<detail::Subscriber>(core_, std::move(options)), std::move(handler));
+  return PushSubscription::start(std::make_shared<detail::Subscriber>(core_, std::move(options)), std::move(handler),
+                                 std::move(on_error));
 }
 
 Sequence Session::latest_sequence() const noexcept { return core_->ring.cursor(); }

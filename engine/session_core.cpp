@@ -94,6 +94,11 @@ std::optional<Error> SessionCore::last_store_error() const {
   return last_store_error_;
 }
 
+std::string SessionCore::store_error_text() const {
+  std::lock_guard lock(error_mutex_);
+  return last_store_error_ ? ": " + last_store_error_->message() : std::string();
+}
+
 SessionStats SessionCore::stats() const {
   SessionStats s;
   s.session_id = id();
@@ -104,6 +109,8 @@ SessionStats SessionCore::stats() const {
   s.batches = batches.load(std::memory_order_relaxed);
   s.oversize_events = oversize_events.load(std::memory_order_relaxed);
   s.store_failures = store_failures.load(std::memory_order_relaxed);
+  s.abandoned_waits = abandoned_waits.load(std::memory_order_relaxed);
+  s.store_failing = failing(store_health.load(std::memory_order_relaxed));  // relaxed: a snapshot
   {
     std::lock_guard lock(producers_mutex_);
     for (const auto& slot : slots_) {

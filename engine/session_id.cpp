@@ -21,7 +21,21 @@ Status validate_session_id(std::string_view id) {
     if (c == '/' || c == '\\') return bad("contains a path separator");
     const bool allowed = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                          c == '-' || c == '_' || c == '.' || c == ':';
-    if (!allowed) return bad("contains '" + std::string(1, c) + "' (allowed: A-Z a-z 0-9 . _ : -)");
+    if (!allowed) {
+      // A byte above 0x7e (UTF-8, ...) is shown as hex: the message stays printable ASCII.
+      static constexpr char kHex[] = "0123456789abcdef";
+      std::string why = "contains ";
+      if (u > 0x7e) {
+        why += "byte 0x";
+        why += kHex[u >> 4];
+        why += kHex[u & 0xf];
+      } else {
+        why += '\'';
+        why += c;
+        why += '\'';
+      }
+      return bad(why + " (allowed: A-Z a-z 0-9 . _ : -)");
+    }
   }
   if (id.front() == '.') return bad("starts with '.'");
   if (id.find("..") != std::string_view::npos) return bad("contains '..'");

@@ -5,8 +5,11 @@ namespace sessionring {
 SessionRegistry::~SessionRegistry() { (void)stop_all(); }
 
 Result<std::shared_ptr<SessionServer>> SessionRegistry::start(SessionServerOptions options) {
-  if (!options.session_id.empty() && find(options.session_id))
-    return Error(Errc::writer_conflict, "session '" + options.session_id + "' is already hosted by this registry");
+  // The session to host: the one to attach to, or the new one when its id is given.
+  const std::string& wanted =
+      options.session_id.empty() && options.new_session ? options.new_session->session_id : options.session_id;
+  if (!wanted.empty() && find(wanted))
+    return Error(Errc::writer_conflict, "session '" + wanted + "' is already hosted by this registry");
   auto server = SessionServer::start(std::move(options));
   if (!server) return server.error();
   auto shared = std::make_shared<SessionServer>(std::move(*server));

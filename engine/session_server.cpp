@@ -130,9 +130,12 @@ RunResult SessionServer::await_run(std::string_view run_id, std::chrono::nanosec
 }
 
 RunResult SessionServer::execute_run(RunTask task, std::chrono::nanoseconds timeout, RunOptions options) {
-  auto id = submit_run(std::move(task), std::move(options));
+  // Holds the run from submission: it may finish, and its result be forgotten (retention 0),
+  // before an await by id could find it.
+  std::shared_ptr<detail::RunRecord> run;
+  auto id = impl_->scheduler->submit(std::move(task), std::move(options), &run);
   if (!id) return id.error();
-  return await_run(*id, timeout);
+  return impl_->scheduler->await(run, timeout);
 }
 
 Status SessionServer::cancel_run(std::string_view run_id) { return impl_->scheduler->cancel(run_id); }

@@ -44,7 +44,8 @@ Status Subscriber::unsubscribe() {
   return {};
 }
 
-Result<std::size_t> Subscriber::poll(FunctionRef<void(const EventView&)> handler, std::size_t max, Deadline deadline) {
+Result<std::size_t> Subscriber::poll(FunctionRef<void(const EventView&)> handler, std::size_t max, Deadline deadline,
+                                     bool report_store_health) {
   if (unsubscribed_.load(std::memory_order_seq_cst))  // pairs with (U1)
     return Error(Errc::closed, "subscription " + std::to_string(id_) + " of session '" + core_->id() +
                                    "' is unsubscribed");
@@ -76,9 +77,32 @@ Result<std::size_t> Subscriber::poll(FunctionRef<void(const EventView&)> handler
       }
     }
     if (delivered > 0 || delivered >= max || unsubscribed_.load(std::memory_order_seq_cst)) return delivered;
+    // (6) Nothing to deliver: everything published was delivered (ring mode, next_ > head).
+    // (H2) relaxed: only a subscriber about to block pays this load; a stale value delays a
+    // report to the next poll, and the wait below wakes on any change (seq_cst predicate).
+    const std::uint64_t health = core_->store_health.load(std::memory_order_relaxed);
+    if (report_store_health && SessionCore::failing(health) && mode_ == Mode::ring && next_ > core_->ring.cursor())
+      return store_failing_error();  // the cursor stays; the next poll delivers once the store recovers
     if (std::chrono::steady_clock::now() >= deadline) return delivered;
-    wait(deadline);
+    wait(deadline, health);
   }
+}
+
+Error Subscriber::store_failing_error() const {
+  return Error(Errc::storage_error, "session '" + core_->id() + "': the store is failing; every published event up to " +
+                                        std::to_string(next_ - 1) + " was delivered and the subscription resumes at " +
+                                        std::to_string(next_) + " once the store stores events again" +
+                                        core_->store_error_text());
+}
+
+void Subscriber::pause(Deadline deadline) {
+  const std::uint64_t h = core_->store_health.load(std::memory_order_seq_cst);  // (H2) read before the wait below
+  core_->ring.gate().wait_until(
+      [&] {
+        return unsubscribed_.load(std::memory_order_seq_cst) || core_->closed() ||
+               core_->store_health.load(std::memory_order_seq_cst) != h;  // (H2) pairs with (H1)
+      },
+      deadline);
 }
 
 Status Subscriber::read_ring(FunctionRef<void(const EventView&)>& handler, std::size_t max, Sequence head,
@@ -186,9 +210,10 @@ void Subscriber::enter_store(SubscriptionState why) {
   state_.store(why, std::memory_order_relaxed);
 }
 
-void Subscriber::wait(Deadline deadline) {
+void Subscriber::wait(Deadline deadline, std::uint64_t health) {
   auto ready = [&] {
-    return core_->ring.cursor_seq_cst() >= next_ || unsubscribed_.load(std::memory_order_seq_cst) || core_->closed();
+    return core_->ring.cursor_seq_cst() >= next_ || unsubscribed_.load(std::memory_order_seq_cst) || core_->closed() ||
+           core_->store_health.load(std::memory_order_seq_cst) != health;  // (H2) pairs with (H1)
   };
   switch (core_->options.wait) {
     case WaitStrategy::spin:
@@ -205,7 +230,7 @@ void Subscriber::wait(Deadline deadline) {
       return;
     case WaitStrategy::block:
       if (spin_then_yield(ready)) return;
-      core_->ring.gate().wait_until(ready, deadline);  // WaitGate protocol with publish (P1) / (X1) / (U1)
+      core_->ring.gate().wait_until(ready, deadline);  // WaitGate protocol with publish (P1) / (X1) / (U1) / (H1)
       return;
   }
 }

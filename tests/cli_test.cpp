@@ -606,5 +606,42 @@ TEST(CliDemo, smallDemoRunsAndEveryReaderGetsItsEvents) {
   EXPECT_THAT(r.out, HasSubstr("every subscriber received exactly its events, in order"));
 }
 
+TEST(CliBench, jsonCountsEveryEventDeliveredOnceUnderPeerFieldNames) {
+  auto r = cli({"bench", "--events", "20000", "--ring-capacity", "16", "--warmup", "0", "--json", "--no-progress"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j.at("events").get<std::uint64_t>(), 20000u);
+  EXPECT_EQ(j.at("errors").get<std::uint64_t>(), 0u);
+  EXPECT_EQ(j.at("lost").get<std::uint64_t>(), 0u);
+  EXPECT_EQ(j.at("duplicates").get<std::uint64_t>(), 0u);
+  for (const char* f : {"events_per_sec", "p50_ns", "p99_ns", "p999_ns", "max_ns", "rss_start_kb", "rss_end_kb"})
+    EXPECT_GT(j.at(f).get<std::uint64_t>(), 0u) << f;
+}
+
+// The soak (issue 7): with --duration, subscribers join, lag, leave and resume from their cursor
+// on a ring of 16 slots (so every lag laps them and they read the store) while two producers
+// emit at a steady rate. Nothing may be lost or delivered twice.
+TEST(CliBench, soakChurningSubscribersResumeWithoutLossOrDuplicate) {
+  auto r = cli({"bench", "--duration", SESSIONRING_TEST_FULL ? "20" : "3", "--rate", "20000", "--ring-capacity", "16",
+                "--churn-subscribers", "3", "--json", "--no-progress"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j.at("errors").get<std::uint64_t>(), 0u);
+  EXPECT_EQ(j.at("lost").get<std::uint64_t>(), 0u);
+  EXPECT_EQ(j.at("duplicates").get<std::uint64_t>(), 0u);
+  EXPECT_EQ(j.at("churn_subscribers").get<unsigned>(), 3u);
+  EXPECT_GT(j.at("churn_joins").get<std::uint64_t>(), 3u);  // at least one resume
+  EXPECT_GT(j.at("churn_received").get<std::uint64_t>(), 0u);
+  EXPECT_GT(j.at("lapped").get<std::uint64_t>(), 0u);  // the lags really fell off the ring
+  EXPECT_GT(j.at("rss_start_kb").get<std::uint64_t>(), 0u);
+  EXPECT_GT(j.at("rss_end_kb").get<std::uint64_t>(), 0u);
+}
+
+TEST(CliBench, outOfRangeChurnSubscribersIsUsageError) {
+  auto r = cli({"bench", "--churn-subscribers", "5000", "--events", "10"});
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_THAT(r.err, HasSubstr("--churn-subscribers"));
+}
+
 }  // namespace
 }  // namespace sessionring

@@ -8,6 +8,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+
 #include <chrono>
 #include <fstream>
 #include <thread>
@@ -273,6 +276,32 @@ TEST(LogStore, findByIdReturnsTheStoredEventOrNotFound) {
   }
   EXPECT_EQ(log->find_by_id("evt-501").code(), Errc::not_found);
   EXPECT_EQ(log->find_by_id("").code(), Errc::not_found);
+}
+
+// The id index is built on the first find_by_id (docs/store.md "Indexes"), while the writer
+// keeps appending: every id published before, during and after the build must be found.
+TEST(LogStore, findByIdFindsEveryIdAppendedBeforeDuringAndAfterTheLazyIndexBuild) {
+  TempDir dir;
+  auto store = open_store(test::options_in(dir));
+  auto log = open_log(*store, "lazy", OpenMode::write);
+  test::append_range(*log, 1, 20000, 100);
+  std::atomic<Sequence> appended{20000};  // writer: the appending thread; reader: the test thread
+  std::thread writer([&] {
+    for (Sequence first = 20001; first <= 40000; first += 100) {
+      test::append_range(*log, first, 100, 100);
+      appended.store(first + 99, std::memory_order_release);  // pairs with the acquire below
+    }
+  });
+  for (int i = 0; i < 200; ++i) {
+    const Sequence s = appended.load(std::memory_order_acquire);  // pairs with the release above
+    auto e = log->find_by_id("evt-" + std::to_string(s));
+    ASSERT_TRUE(e) << s << ": " << e.error();
+    EXPECT_EQ(e->sequence_number, s);
+  }
+  writer.join();
+  for (Sequence s = 1; s <= 40000; s += 997) ASSERT_EQ(log->find_by_id("evt-" + std::to_string(s))->sequence_number, s);
+  EXPECT_EQ(log->find_by_id("evt-40000")->sequence_number, 40000u);
+  EXPECT_EQ(log->find_by_id("evt-40001").code(), Errc::not_found);
 }
 
 TEST(LogStore, waitForReturnsWhenSequenceAdvancesOrDeadlinePasses) {

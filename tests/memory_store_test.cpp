@@ -323,6 +323,50 @@ TEST(MemoryStore, readersRunConcurrentlyWithTheWriter) {
   EXPECT_GT(checked.load(), 0u);
 }
 
+// prepare_append() (the sequencer's idle time, docs/design.md §8) faults in memory the writer
+// will use next. It must be bounded (returns false once 1 MiB of arena and the next index
+// entries are ready), work across arena blocks and index levels, and never change what is
+// stored or what append() stores next.
+TEST(MemoryStore, prepareAppendIsBoundedAndNeverAltersStoredOrLaterEvents) {
+  auto store = MemoryStore::create();
+  auto log = writer(*store, "prep");
+  std::vector<Event> all;
+  Sequence next = 1;
+  for (int round = 0; round < 40; ++round) {
+    int steps = 0;
+    while (log->prepare_append()) ASSERT_LT(++steps, 1000) << "prepare_append never finishes";
+    // ~300 KiB per round: 40 rounds cross the 8 MiB arena blocks and several index levels.
+    BatchBuilder b(next);
+    for (int i = 0; i < 60; ++i)
+      b.add(EventType::message_streamed, "r", std::string(5000 + static_cast<std::size_t>(round * 7 + i), static_cast<char>('a' + i % 26)));
+    ASSERT_TRUE(log->append(b.batch()).ok());
+    for (Event e : b.events()) {
+      e.session_id = "prep";
+      all.push_back(e);
+    }
+    next += 60;
+  }
+  auto r = log->read(EventQuery{});
+  ASSERT_TRUE(r.ok()) << r.error();
+  ASSERT_EQ(r->size(), all.size());
+  for (std::size_t i = 0; i < all.size(); ++i) ASSERT_EQ((*r)[i], all[i]) << i;
+  // A read handle has nothing to prepare.
+  auto reader = store->open("prep", OpenMode::read);
+  ASSERT_TRUE(reader.ok());
+  EXPECT_FALSE((*reader)->prepare_append());
+}
+
+TEST(RecordIndex, prefaultCoversEntriesWithoutSettingThem) {
+  detail::RecordIndex ix;
+  std::size_t covered = 0;
+  for (Sequence s = 1; s <= 20000; s += covered) covered = ix.prefault(s, 4096);
+  for (Sequence s = 1; s <= 20000; ++s) ASSERT_EQ(ix.get(s), nullptr) << s;  // still empty
+  std::vector<std::byte> bytes(20000);
+  for (Sequence s = 1; s <= 20000; ++s) ix.set(s, &bytes[s - 1]);
+  for (Sequence s = 1; s <= 20000; ++s) ASSERT_EQ(ix.get(s), &bytes[s - 1]) << s;
+  EXPECT_EQ(ix.prefault(1024, 4096), 1u);  // stops at the end of level 0 (1024 entries)
+}
+
 TEST(RecordIndex, mapsEverySequenceAcrossLevels) {
   detail::RecordIndex ix;
   std::vector<std::byte> bytes(5000);

@@ -68,6 +68,15 @@ void print_human(const BenchConfig& c, const BenchResult& r) {
   if (r.catchup_events > 0)
     std::printf("  catch-up        a subscriber read %llu stored events at %.2f M events/s\n",
                 static_cast<unsigned long long>(r.catchup_events), r.catchup_events_per_sec / 1e6);
+  if (r.churn_subscribers > 0)
+    std::printf("  soak            %u churning subscribers: %llu joins/resumes, %llu lags, %llu events received\n",
+                r.churn_subscribers, static_cast<unsigned long long>(r.churn_joins),
+                static_cast<unsigned long long>(r.churn_lags), static_cast<unsigned long long>(r.churn_received));
+  std::printf("  memory          RSS %.1f MiB at the start of the measured round, %.1f MiB at its end%s\n",
+              static_cast<double>(r.rss_start_kb) / 1024.0, static_cast<double>(r.rss_end_kb) / 1024.0,
+              c.store == "memory" ? " (the memory store keeps every event)" : "");
+  std::printf("  delivery        lost %llu, duplicates %llu\n", static_cast<unsigned long long>(r.lost),
+              static_cast<unsigned long long>(r.duplicates));
   std::printf("  errors          %llu%s\n", static_cast<unsigned long long>(r.errors),
               r.errors == 0 ? " (every subscriber received every event, in order)" : "  <-- FAILED");
 }
@@ -95,6 +104,8 @@ nlohmann::ordered_json bench_json(const BenchConfig& c, const BenchResult& r) {
   j["warmup"] = r.warmup;
   j["wait"] = mutex ? "mutex+condvar" : wait_name(c.wait);
   j["errors"] = r.errors;
+  j["lost"] = r.lost;
+  j["duplicates"] = r.duplicates;
   j["engine"] = c.engine;
   j["api"] = r.api;
   if (!mutex) {
@@ -117,6 +128,14 @@ nlohmann::ordered_json bench_json(const BenchConfig& c, const BenchResult& r) {
   j["cpu_user_s"] = r.cpu_user_s;
   j["cpu_sys_s"] = r.cpu_sys_s;
   j["peak_rss_kb"] = r.peak_rss_kb;
+  j["rss_start_kb"] = r.rss_start_kb;
+  j["rss_end_kb"] = r.rss_end_kb;
+  if (r.churn_subscribers > 0) {
+    j["churn_subscribers"] = r.churn_subscribers;
+    j["churn_joins"] = r.churn_joins;
+    j["churn_lags"] = r.churn_lags;
+    j["churn_received"] = r.churn_received;
+  }
   j["allocations"] = r.allocations;
   j["allocs_per_event"] = r.allocs_per_event;
   if (r.catchup_events > 0) {
@@ -166,6 +185,10 @@ void add_bench_command(CLI::App& app, std::function<int()>& run) {
   add_bench_options(*cmd, cli->config, true);
   cmd->add_option("--queue", cli->queue, "Ingest queue backend")->check(CLI::IsMember({"moodycamel", "boost"}));
   cmd->add_option("--wait", cli->wait, "Wait strategy")->check(CLI::IsMember({"block", "yield", "spin"}));
+  cmd->add_option("--churn-subscribers", cli->config.churn_subscribers,
+                  "Soak: extra subscribers that join, lag, leave and resume from their cursor during the "
+                  "measured round, checking no loss and no duplicate (-1 = 2 with --duration, else 0)")
+      ->check(CLI::Range(-1, 1024));
   cmd->add_flag("--catch-up", cli->config.catch_up,
                 "Afterwards, a new subscriber reads the measured events from the store (lapped path)");
   cmd->add_flag("--json", cli->json, "Print one JSON object on stdout (peers' field names)");

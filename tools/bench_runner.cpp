@@ -5,6 +5,7 @@
 
 #include "alloc_counter.hpp"
 #include "bench_engines.hpp"
+#include "churn_subscriber.hpp"
 #include "latency_histogram.hpp"
 #include "progress_bar.hpp"
 
@@ -13,6 +14,7 @@
 #include <chrono>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -41,6 +43,7 @@ struct alignas(64) SubState {  // one per subscriber thread, on its own cache li
   LatencyHistogram hist;
   std::vector<std::uint64_t> next_counter;  // per producer: the counter expected next
   std::uint64_t errors = 0;
+  std::uint64_t lost = 0, duplicates = 0;  // of `errors`: contiguity breaks, by kind
   std::uint64_t checksum = 0;
   std::uint64_t end_ns = 0;
   // Writer: this subscriber (relaxed, after each poll); reader: the progress bar.
@@ -52,8 +55,24 @@ struct RoundOut {
   std::uint64_t events = 0;
   LatencyHistogram hist;
   std::uint64_t errors = 0, checksum = 0, allocations = 0;
+  std::uint64_t lost = 0, duplicates = 0;
   double cpu_user_s = 0, cpu_sys_s = 0;
+  long rss_start_kb = 0, rss_end_kb = 0;
+  std::vector<ChurnStats> churn;
 };
+
+// Current resident set of this process (/proc/self/statm), in KiB; 0 if unavailable.
+long current_rss_kb() {
+  std::ifstream in("/proc/self/statm");
+  long pages_total = 0, pages_resident = 0;
+  if (!(in >> pages_total >> pages_resident)) return 0;
+  return pages_resident * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+unsigned churners(const BenchConfig& c) {
+  if (c.churn_subscribers >= 0) return static_cast<unsigned>(c.churn_subscribers);
+  return c.duration_s > 0 ? 2u : 0u;
+}
 
 double tv_s(const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; }
 
@@ -89,7 +108,14 @@ RoundOut run_round(Eng& eng, std::vector<typename Eng::Sub>& subs, const BenchCo
       std::uint64_t got = 0;           // payload events received
       const bool record = measured;
       auto handler = [&](const EventView& v) {
-        if (v.sequence_number != expect) ++me.errors;  // contiguity (INV-1, INV-3)
+        if (v.sequence_number != expect) {  // contiguity (INV-1, INV-3)
+          ++me.errors;
+          if (v.sequence_number < expect) {
+            ++me.duplicates;
+            return;
+          }
+          me.lost += v.sequence_number - expect;
+        }
         expect = v.sequence_number + 1;
         if (v.type != EventType::message_streamed) return;  // SessionServer's lifecycle events
         ++got;
@@ -173,6 +199,13 @@ RoundOut run_round(Eng& eng, std::vector<typename Eng::Sub>& subs, const BenchCo
   };
   eng.start_producers(np, body);
 
+  // Soak subscribers (measured round only): they start when the producers are released.
+  const unsigned nc = measured ? churners(c) : 0;
+  std::vector<std::unique_ptr<ChurnSubscriber<Eng>>> churn;
+  std::vector<ChurnStats> churn_stats(nc);
+  std::vector<std::thread> churn_threads;
+  for (unsigned k = 0; k < nc; ++k) churn.push_back(std::make_unique<ChurnSubscriber<Eng>>(eng, 0x5eed + k));
+
   // Producers that run before `go`: all of them, or only the occupied run slots.
   while (ready.load(std::memory_order_acquire) < ns + running) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   ProgressBar bar(c.progress && measured, measured ? "bench" : "warm-up", [&] {
@@ -184,9 +217,11 @@ RoundOut run_round(Eng& eng, std::vector<typename Eng::Sub>& subs, const BenchCo
   std::this_thread::sleep_for(std::chrono::milliseconds(20));  // let the subscribers block
   rusage r0{};
   getrusage(RUSAGE_SELF, &r0);
+  const long rss0 = current_rss_kb();
   const std::uint64_t a0 = allocation_count();
   start_ns = now_ns();
   go.store(true, std::memory_order_release);  // pairs with the producers' and subscribers' acquire
+  for (unsigned k = 0; k < nc; ++k) churn_threads.emplace_back([&, k] { churn_stats[k] = churn[k]->run(); });
   const bool producers_ok = eng.join_producers();
   std::uint64_t total = 0;
   for (unsigned p = 0; p < np; ++p) total += emitted[p];
@@ -195,18 +230,27 @@ RoundOut run_round(Eng& eng, std::vector<typename Eng::Sub>& subs, const BenchCo
     target.store(std::max<std::uint64_t>(total, 1), std::memory_order_release);  // pairs with the subscribers' acquire
   }
   for (auto& t : threads) t.join();
+  // The subscribers have every event: all of it is published, and the churners read up to it.
+  const Sequence last = eng.latest();
+  for (auto& ch : churn) ch->finish(last);
+  for (auto& t : churn_threads) t.join();
   const std::uint64_t a1 = allocation_count();
   rusage r1{};
   getrusage(RUSAGE_SELF, &r1);
   bar.finish();
 
   RoundOut out;
+  out.rss_start_kb = rss0;
+  out.rss_end_kb = current_rss_kb();
+  out.churn = churn_stats;
   out.events = total;
   std::uint64_t end = start_ns;
   for (const auto& s : st) {
     end = std::max(end, s->end_ns);
     out.hist.merge(s->hist);
     out.errors += s->errors;
+    out.lost += s->lost;
+    out.duplicates += s->duplicates;
     out.checksum += s->checksum;
   }
   for (unsigned p = 0; p < np; ++p) out.errors += append_errors[p];
@@ -293,6 +337,21 @@ BenchResult run_with(const BenchConfig& c) {
   r.max_ns = m.hist.max();
   r.lat_samples = m.hist.count();
   r.errors += m.errors;
+  r.lost = m.lost;
+  r.duplicates = m.duplicates;
+  r.rss_start_kb = m.rss_start_kb;
+  r.rss_end_kb = m.rss_end_kb;
+  r.churn_subscribers = static_cast<unsigned>(m.churn.size());
+  for (const ChurnStats& ch : m.churn) {
+    r.lost += ch.lost;
+    r.duplicates += ch.duplicates;
+    r.errors += ch.failures + ch.lost + ch.duplicates;
+    r.lapped += ch.lapped;
+    r.store_reads += ch.store_reads;
+    r.churn_joins += ch.joins;
+    r.churn_lags += ch.lags;
+    r.churn_received += ch.received;
+  }
   r.checksum = m.checksum;
   r.cpu_user_s = m.cpu_user_s;
   r.cpu_sys_s = m.cpu_sys_s;
@@ -345,6 +404,7 @@ std::string check(const BenchConfig& c) {
     return "--durability must be none, buffered or fsync";
   if (c.rate < 0 || c.duration_s < 0) return "--rate and --duration must not be negative";
   if (c.api != "server" && c.api != "session") return "--api must be server or session";
+  if (c.churn_subscribers > 1024) return "--churn-subscribers must be at most 1024";
   return {};
 }
 

@@ -40,6 +40,9 @@ struct BenchConfig {
   unsigned sample_shift = 8;            ///< latency sample: 1 in 2^k events per producer
   std::int64_t warmup = -1;             ///< -1: min(events/10, 2M)
   bool catch_up = false;                ///< afterwards, a subscriber reads the measured round from the store
+  /// Soak: subscribers that join, lag, leave and resume during the measured round
+  /// (churn_subscriber.hpp); -1 = 2 when duration_s > 0, else 0.
+  int churn_subscribers = -1;
   bool progress = false;                ///< progress bar on stderr (only if it is a terminal)
 };
 
@@ -54,6 +57,14 @@ struct BenchResult {
   std::uint64_t p50_ns = 0, p90_ns = 0, p99_ns = 0, p999_ns = 0, max_ns = 0;
   std::uint64_t lat_samples = 0;
   std::uint64_t errors = 0;            ///< contiguity / order / append failures (must be 0)
+  std::uint64_t lost = 0;              ///< sequences a subscriber never received (must be 0)
+  std::uint64_t duplicates = 0;        ///< sequences a subscriber received twice (must be 0)
+  long rss_start_kb = 0;               ///< resident set when the measured round starts
+  long rss_end_kb = 0;                 ///< ... and when it ends (before the engine stops)
+  unsigned churn_subscribers = 0;      ///< soak subscribers that joined, lagged, left and resumed
+  std::uint64_t churn_joins = 0;       ///< their subscriptions (first + resumes)
+  std::uint64_t churn_lags = 0;        ///< their pauses without polling
+  std::uint64_t churn_received = 0;    ///< events they received
   std::uint64_t lapped = 0;            ///< times a subscriber was lapped by the ring
   std::uint64_t store_reads = 0;       ///< subscriber reads from the store (lapped fallback, oversize)
   std::uint64_t oversize_events = 0;   ///< events larger than a ring slot

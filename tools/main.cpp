@@ -1,19 +1,14 @@
 // sessionring: demo, bench, tune, tail, sessions, verify (docs/cli.md).
+#include "app.hpp"
 #include "commands.hpp"
 
 #include <iostream>
 
 int main(int argc, char** argv) {
   using namespace sessionring::tools;
-  CLI::App app{"sessionring: sessions of runs emitting sequenced, durable, resumable event streams"};
-  app.require_subcommand(1);
+  CLI::App app{kAppDescription};
   std::function<int()> run;
-  add_demo_command(app, run);
-  add_bench_command(app, run);
-  add_tune_command(app, run);
-  add_tail_command(app, run);
-  add_sessions_command(app, run);
-  add_verify_command(app, run);
+  make_app(app, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

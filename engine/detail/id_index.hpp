@@ -2,11 +2,11 @@
 // 64-bit hash of an id (XXH3) and the sequence: 16 bytes per event, no allocation per insert
 // (the table doubles at 50% load). Hashes can collide, so find() yields every candidate and
 // the caller compares the real id. Single-threaded: callers serialise access. The table lives
-// in a HugeBuffer (zero-filled, huge pages): an index of millions of ids faults once per 2 MiB.
+// in a MappedBuffer (zero-filled by the kernel, so a new table costs no memset).
 #pragma once
 #include <sessionring/config.hpp>
 
-#include "detail/huge_buffer.hpp"
+#include "detail/mapped_buffer.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -82,17 +82,17 @@ class IdIndex {
     slots_[i] = Slot{h, seq};
   }
   void grow() {
-    HugeBuffer old = std::move(buffer_);
+    MappedBuffer old = std::move(buffer_);
     const std::size_t old_capacity = capacity_;
     const Slot* old_slots = slots_;
     capacity_ = old_capacity == 0 ? 1024 : old_capacity * 2;
-    buffer_ = HugeBuffer(capacity_ * sizeof(Slot));  // zero-filled: every slot empty
+    buffer_ = MappedBuffer(capacity_ * sizeof(Slot));  // zero-filled: every slot empty
     slots_ = reinterpret_cast<Slot*>(buffer_.data());
     mask_ = capacity_ - 1;
     for (std::size_t i = 0; i < old_capacity; ++i)
       if (old_slots[i].hash != 0) place(old_slots[i].hash, old_slots[i].seq);
   }
-  HugeBuffer buffer_;
+  MappedBuffer buffer_;
   Slot* slots_ = nullptr;
   std::size_t capacity_ = 0;
   std::size_t mask_ = 0;

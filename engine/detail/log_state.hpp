@@ -15,6 +15,7 @@
 
 #include <sessionring/event.hpp>
 #include <sessionring/event_query.hpp>
+#include <sessionring/fault_injector.hpp>
 #include <sessionring/function_ref.hpp>
 #include <sessionring/result.hpp>
 
@@ -48,6 +49,7 @@ class LogState final : public ScanSink {
     std::uint32_t index_every_records = 4096;
     std::uint32_t index_every_bytes = 64 << 10;
     std::chrono::milliseconds poll_interval{10};
+    std::shared_ptr<FaultInjector> faults;  // LogStoreOptions::fault_injector: consulted by reads
   };
   explicit LogState(Config config) : cfg_(std::move(config)) {}
 
@@ -73,21 +75,34 @@ class LogState final : public ScanSink {
   std::shared_ptr<Segment> last_segment() const;
   /// Indexes one record written at `offset` of `seg` (sparse index when due, id index at commit).
   void note_record(Segment& seg, Sequence seq, std::uint64_t offset, std::size_t frame_bytes, std::string_view id);
-  /// Forgets the id entries noted since the last commit (undo of a failed write).
-  void discard_noted() noexcept { pending_ids_.clear(); }
-  /// Makes `seq` and everything before it visible: ids noted so far enter the id index, then
+  /// Forgets the id entries noted for sequences above `last_kept` (undo of a failed write;
+  /// entries of accepted records still waiting to be secured stay).
+  void discard_noted(Sequence last_kept) noexcept {
+    while (!pending_ids_.empty() && pending_ids_.back().second > last_kept) pending_ids_.pop_back();
+  }
+  /// Makes `seq` and everything before it visible: the ids noted up to `seq` enter the id index
+  /// (later ones, of records not yet secured or of a batch still being appended, wait), then
   /// secured_ is stored (seq_cst) and waiters are woken.
   void publish(Sequence seq);
   /// Records up to `seq` are on the OS (readers need not ask the writer to flush them).
   void set_flushed(Sequence seq) noexcept;
   void attach_writer(TailFlusher* flusher) noexcept;
   void detach_writer() noexcept;
-  /// Sticky failure of the writer (a failed fdatasync or flush): readers and wait_for see it.
+  /// Sticky failure of the writer (it could not undo a failed write, or a final flush or
+  /// sync failed): appends are refused until the session is reopened; wait_for reports it.
   void fail(Error error);
-  /// Readers: the sticky failure, if any (takes the publish mutex).
+  /// Transient failure: the writer cannot secure anything right now (a failed background
+  /// fdatasync it is retrying). Appends are refused and wait_for reports it until recover().
+  /// Ignored once a sticky failure is set.
+  void fail_transient(Error error);
+  /// Ends a transient failure (a retried fdatasync succeeded). A sticky failure stays.
+  void recover() noexcept;
+  /// Readers: the failure (sticky or transient), if any (takes the publish mutex).
   std::optional<Error> failure() const;
-  /// Publisher: the sticky failure, if any.
+  /// Publisher: the failure (sticky or transient), if any.
   const Error* failure_locked() const noexcept { return failure_ ? &*failure_ : nullptr; }
+  /// Publisher: whether the failure is sticky.
+  bool failed_for_good_locked() const noexcept { return sticky_; }
   /// Publisher: the last published sequence.
   Sequence published() const noexcept { return secured_.load(std::memory_order_relaxed); }  // relaxed: own value
 
@@ -119,8 +134,14 @@ class LogState final : public ScanSink {
   mutable std::mutex segments_mutex_;  // guards segments_ and every Segment::index
   std::vector<std::shared_ptr<Segment>> segments_;
 
-  mutable std::shared_mutex ids_mutex_;  // guards ids_
+  // The id index is built on the first find_by_id (from the files), then kept up to date by
+  // publish(): a log nobody looks up by id costs no memory per event (docs/store.md "Indexes").
+  mutable std::shared_mutex ids_mutex_;  // guards ids_, ids_active_, and the secured_ store in publish()
   IdIndex ids_;
+  bool ids_active_ = false;  // guarded by ids_mutex_: ids_ covers every published record
+  std::mutex ids_build_mutex_;  // one find_by_id builds the index at a time
+  /// Builds the id index if it is not active yet.
+  Status activate_ids();
 
   mutable std::mutex publish_mutex_;  // held by the publisher; guards the fields below up to failure_
   std::vector<std::pair<std::uint64_t, Sequence>> pending_ids_;  // noted, not yet in ids_
@@ -128,6 +149,7 @@ class LogState final : public ScanSink {
   std::uint64_t bytes_since_entry_ = 0;
   TailFlusher* flusher_ = nullptr;
   std::optional<Error> failure_;
+  bool sticky_ = false;  // failure_ is for good (fail()), not transient (fail_transient())
 
   // Writer: publish() (seq_cst, P1 of the WaitGate protocol); readers: acquire (pairs with
   // it) before touching records, index entries or Segment::visible_end. Publishes INV-2.
@@ -139,8 +161,8 @@ class LogState final : public ScanSink {
   // false means no writer in this process, so reads refresh from the files. The refresher
   // then takes the publish mutex, which orders it after everything the writer did.
   std::atomic<bool> has_writer_{false};
-  // Writer: fail() (seq_cst, publish mutex held, then the gate is notified); readers: wait_for
-  // stops waiting for a writer that can no longer secure anything.
+  // Writer: fail() / fail_transient() / recover() (seq_cst, publish mutex held, then the gate
+  // is notified); readers: wait_for stops waiting for a writer that cannot secure anything now.
   std::atomic<bool> failed_{false};
   mutable WaitGate gate_;
 };

@@ -1,11 +1,23 @@
 // LogWriter: the append path of one session's log — framing, segment rolls, durability
 // (none / buffered / fsync with group commit), undo of a failed batch — publishing into a
-// LogState (docs/store.md "Append" and "Durability").
+// LogState (docs/store.md "Append", "Durability" and "Faults and fault injection").
 //
 // Threads: append() from one thread at a time (the session's sequencer). A background thread
 // runs for Durability::fsync with background_sync (the sync thread: one fdatasync covers
-// every batch written since the previous one) and for Durability::none (the idle flush).
+// every batch written since the previous one, and a failed one is retried) and for
+// Durability::none (the idle flush).
 // Every field below is guarded by the state's publish mutex unless its comment says otherwise.
+//
+// Failure rules (docs/store.md "Faults and fault injection"):
+//  * A batch whose write (or, inline fsync, whose fdatasync) fails is undone: the segment is
+//    truncated back to where the batch began, segments it created are removed, its index
+//    entries are forgotten; written() does not move. The writer stays usable.
+//  * If that truncate fails too, the writer zeroes the batch's first frame header (so a
+//    reopen sees a torn tail there) and refuses every later append (sticky failure).
+//  * A failed background fdatasync: the page cache may have lost the unsynced bytes, so the
+//    writer keeps its own copy of them (`unsynced_`); appends are refused (transient failure)
+//    while the sync thread rewrites that copy in place and syncs again, with back-off, until
+//    one succeeds. Nothing is published before it does (INV-2).
 #pragma once
 #include "detail/log_file.hpp"
 #include "detail/log_lock.hpp"
@@ -13,11 +25,13 @@
 
 #include <sessionring/append_batch.hpp>
 #include <sessionring/durability.hpp>
+#include <sessionring/fault_injector.hpp>
 
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -31,7 +45,12 @@ class LogWriter final : public TailFlusher {
     std::uint32_t buffer_bytes = 256u << 10;
     std::chrono::milliseconds flush_interval{20};
     bool background_sync = true;
+    std::shared_ptr<FaultInjector> faults;  // consulted by every file operation; null: none
   };
+
+  /// Bytes written but not yet covered by a background fdatasync that the writer keeps a copy
+  /// of; an append that would pass it waits for the sync thread first.
+  static constexpr std::size_t kMaxUnsyncedBytes = std::size_t{64} << 20;
 
   /// `state` holds the recovered log (its last segment, if any, is where appends continue);
   /// `lock` is the session's writer lock. Attaches to the state and starts the background thread.
@@ -46,7 +65,8 @@ class LogWriter final : public TailFlusher {
   /// Highest sequence accepted by append(). Writer thread (any thread: it is atomic).
   Sequence written() const noexcept { return written_.load(std::memory_order_relaxed); }
   /// Hands everything to the OS, syncs (fsync), publishes, stops the background thread and
-  /// detaches from the state. Idempotent.
+  /// detaches from the state. Idempotent. With a background fdatasync still failing it tries
+  /// once more, and otherwise cuts the never-secured records off the segment.
   Status close();
 
   Status flush_locked() override;
@@ -60,17 +80,28 @@ class LogWriter final : public TailFlusher {
     std::shared_ptr<File> file;
     std::uint64_t file_end = 0;
     std::size_t pending = 0;
-    Sequence last = 0;
-    std::size_t created = 0;  // segments created by this batch
+    Sequence last = 0;   // pending_last_
+    Sequence on_os = 0;
   };
+  Undo capture() const;
   Status write_pending_locked();
-  Status roll_locked(Sequence first, std::size_t& created);
-  void undo_locked(const Undo& u);
+  Status roll_locked(Sequence first, std::unique_lock<std::mutex>& lock);
+  /// Restores the state captured before the batch (see the failure rules above).
+  void undo_locked(const Undo& u, const Error& cause);
+  /// Cuts `file` back to `size` after a failed write; if that fails, zeroes the frame header at
+  /// `size` (a torn tail for the next open) and fails the state for good. Returns the result.
+  Status cut_locked(const File& file, std::uint64_t size, const Error& cause);
+  /// fsync + background: rewrites unsynced_ in place (it may have been lost with the page
+  /// cache after a failed fdatasync).
+  Status rewrite_unsynced_locked();
+  void sync_failed_locked(const Error& e);
   void append_frame(std::span<const std::byte> record, Sequence seq);
   void background_loop();
+  void sync_loop(std::unique_lock<std::mutex>& lock);
 
   std::shared_ptr<LogState> state_;
   const Config cfg_;
+  const bool keep_unsynced_;  // fsync + background_sync: unsynced_ is kept
   WriterLock lock_;  // held for the writer's life (writer_conflict for anyone else)
 
   std::shared_ptr<Segment> segment_;  // current segment; null until the first append of an empty log
@@ -82,10 +113,17 @@ class LogWriter final : public TailFlusher {
   Sequence pending_last_ = 0;         // last sequence in pending_
   Sequence on_os_ = 0;                // last sequence handed to the OS
   Sequence synced_ = 0;               // last sequence made durable by fdatasync (fsync)
+  std::vector<std::byte> unsynced_;   // keep_unsynced_: copy of the current segment's bytes [synced_end_, file_end_)
+  std::uint64_t synced_end_ = 0;      // keep_unsynced_: current segment bytes covered by a completed fdatasync
+  bool sync_retrying_ = false;        // keep_unsynced_: the last fdatasync failed; the sync thread retries
+  bool syncing_ = false;              // the sync thread is inside fdatasync (without the mutex)
+  std::size_t batch_created_ = 0;     // during append: segments this batch created
+  bool rolled_old_ = false;           // during append: a roll wrote the batch's start into the previous segment
+  bool synced_old_ = false;           // ... and synced that segment
   std::chrono::steady_clock::time_point pending_since_{};  // none: oldest unflushed append
   bool stop_ = false;
   bool closed_ = false;
-  std::condition_variable cv_;  // wakes the background thread (with the publish mutex)
+  std::condition_variable cv_;  // with the publish mutex: wakes the background thread and appends waiting for it
   std::thread background_;
   // Writer: append (relaxed: only the writer thread relies on it, and it wrote it);
   // readers: written_sequence() as an approximate value.

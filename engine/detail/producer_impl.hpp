@@ -19,7 +19,8 @@ class ProducerImpl {
   ProducerImpl(const ProducerImpl&) = delete;
   ProducerImpl& operator=(const ProducerImpl&) = delete;
 
-  Status push(const EventInput& in, const AppendOptions& options, Completion* completion);
+  /// `completion` (append_wait) with the `generation` it armed, or nullptr and 0.
+  Status push(const EventInput& in, const AppendOptions& options, Completion* completion, std::uint32_t generation = 0);
   Result<AppendResult> push_wait(const EventInput& in, const AppendOptions& options);
   std::uint64_t in_flight() const noexcept {
     // relaxed: an estimate for observers
@@ -28,6 +29,9 @@ class ProducerImpl {
 
  private:
   Status wait_for_credit(std::uint64_t pushed, const AppendOptions& options);
+  /// storage_error for an append given up on because the sequencer is stalled on a failing
+  /// store; `accepted`: the event was queued (append_wait abandoned it) or not.
+  Error stalled_error(bool accepted) const;
 
   SessionCore& core_;
   ProducerSlot* const slot_;

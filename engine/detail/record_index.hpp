@@ -6,8 +6,9 @@
 #pragma once
 #include <sessionring/config.hpp>
 
-#include "detail/huge_buffer.hpp"
+#include "detail/mapped_buffer.hpp"
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <bit>
@@ -26,15 +27,18 @@ class RecordIndex {
   /// Writer only. Sequence seq >= 1.
   void set(Sequence seq, const std::byte* record) {
     const auto [level, offset] = locate(seq);
-    const std::byte** entries = levels_[level].load(std::memory_order_relaxed);  // relaxed: writer's own store
-    if (entries == nullptr) {
-      buffers_[level] = HugeBuffer((kBase << level) * sizeof(const std::byte*));  // zero-filled
-      entries = reinterpret_cast<const std::byte**>(buffers_[level].data());
-      // Release: pairs with the acquire in get(); the owner's later publication of its latest
-      // sequence also orders it, this keeps get() safe on its own.
-      levels_[level].store(entries, std::memory_order_release);
-    }
-    entries[offset] = record;
+    level_entries(level)[offset] = record;
+  }
+
+  /// Writer only: takes the page faults of the entries for [from, from + n) now (allocating
+  /// their level if needed), so that set() there does not fault; stops at the end of a level.
+  /// Returns the entries covered (1..n). Throws std::bad_alloc.
+  std::size_t prefault(Sequence from, std::size_t n) {
+    const auto [level, offset] = locate(from);
+    (void)level_entries(level);
+    const std::size_t entries = std::min(n, (kBase << level) - offset);
+    buffers_[level].prefault(offset * sizeof(const std::byte*), (offset + entries) * sizeof(const std::byte*));
+    return entries;
   }
 
   /// Any thread, for a sequence already published by the owner.
@@ -46,6 +50,20 @@ class RecordIndex {
 
  private:
   static constexpr std::size_t kBase = 1024;
+
+  // Writer only: the entries of `level`, allocated (zero-filled) on first use.
+  const std::byte** level_entries(std::size_t level) {
+    const std::byte** entries = levels_[level].load(std::memory_order_relaxed);  // relaxed: writer's own store
+    if (entries == nullptr) {
+      buffers_[level] = MappedBuffer((kBase << level) * sizeof(const std::byte*));  // zero-filled
+      entries = reinterpret_cast<const std::byte**>(buffers_[level].data());
+      // Release: pairs with the acquire in get(); the owner's later publication of its latest
+      // sequence also orders it, this keeps get() safe on its own.
+      levels_[level].store(entries, std::memory_order_release);
+    }
+    return entries;
+  }
+
   struct Where {
     std::size_t level, offset;
   };
@@ -57,7 +75,7 @@ class RecordIndex {
   }
   // Level pointers: written once by the writer (release), read by readers (acquire).
   std::array<std::atomic<const std::byte**>, 48> levels_{};
-  std::array<HugeBuffer, 48> buffers_;  // writer only: owns the level memory
+  std::array<MappedBuffer, 48> buffers_;  // writer only: owns the level memory
 };
 
 }  // namespace sessionring::detail

@@ -46,8 +46,12 @@ class RunScheduler {
   /// the lapped sampler (with a telemetry sink).
   void start();
 
-  Result<std::string> submit(RunTask task, RunOptions options);
+  /// `record`, when given, receives the queued run: execute_run awaits it through that, so a
+  /// run that finishes (and whose result is forgotten: retention 0) before the await still
+  /// answers its own result.
+  Result<std::string> submit(RunTask task, RunOptions options, std::shared_ptr<RunRecord>* record = nullptr);
   RunResult await(std::string_view run_id, std::chrono::nanoseconds timeout);
+  RunResult await(const std::shared_ptr<RunRecord>& run, std::chrono::nanoseconds timeout);
   Status cancel(std::string_view run_id);
   Status interrupt(std::string_view run_id);
   Status drain(std::chrono::nanoseconds timeout);
@@ -74,6 +78,9 @@ class RunScheduler {
     std::size_t queue_length;
   };
 
+  /// Waits (lock held on entry and exit) until `run` has finished or `timeout` from `now` passed.
+  RunResult wait_result(std::unique_lock<std::mutex>& lock, const std::shared_ptr<RunRecord>& run,
+                        Clock::time_point now, std::chrono::nanoseconds timeout);
   void pump();
   void begin_run(const Start& start);
   void worker(std::uint32_t slot);

@@ -1,12 +1,15 @@
 // Sequencer: the single thread per session that drains the ingest queue in batches, dedupes by
 // event id (INV-6), stamps contiguous sequence numbers continuing the log (INV-1), appends the
 // batch to the store, writes the ring slots and publishes the cursor (INV-2), then answers
-// producers waiting in append_wait(). It never waits for a subscriber (INV-4).
+// producers waiting in append_wait(). It never waits for a subscriber (INV-4). When the store
+// fails it publishes the session's store health (docs/design.md §11 "Store faults").
 #pragma once
 #include <sessionring/append_batch.hpp>
 
 #include "detail/id_index.hpp"
 #include "detail/ingest_item.hpp"
+
+#include <sessionring/result.hpp>
 
 #include <cstdint>
 #include <span>
@@ -27,19 +30,28 @@ class Sequencer {
 
  private:
   void process(std::size_t n);
-  bool store_batch();
+  bool store_batch(std::size_t n);
+  /// The batch items_[0, n) was not stored (`e`): append_wait items get storage_error,
+  /// fire-and-forget items are kept, in order, for a retry after a back-off.
+  void refuse(std::size_t n, const Error& e);
   void publish_secured();
+  /// Stopping while the store never secured what it accepted: answer and report instead of hanging.
+  void give_up_unsecured();
+  void set_health(bool failing, bool stalled);
   void release_credits(std::size_t n);
   void answer_waiters();
   bool all_taken() const;
   void idle_wait();
-  bool same_id_stored(Sequence s, std::string_view id) const;
-  Sequence duplicate_of(const std::byte* rec, std::uint64_t h) const;
+  /// Whether sequence `s` holds event id `id`; an error when the store cannot tell.
+  Result<bool> same_id_stored(Sequence s, std::string_view id) const;
+  /// The sequence already holding the record's id, 0 if none; an error when the store cannot tell.
+  Result<Sequence> duplicate_of(const std::byte* rec, std::uint64_t h) const;
 
   struct Waiter {
     Completion* completion;
     Sequence sequence;
     bool duplicate;
+    std::uint32_t generation;
   };
 
   SessionCore& core_;
@@ -54,7 +66,11 @@ class Sequencer {
   std::vector<std::uint64_t> hashes_;        // hash of every stored event of the batch
   std::vector<std::size_t> stored_items_;  // index in items_ of each event of the batch
   std::vector<Waiter> waiters_;            // answered once published_ >= sequence
-  std::uint32_t failures_in_a_row_ = 0;
+  std::uint32_t failures_in_a_row_ = 0;    // refused appends since the last stored one
+  std::uint32_t secure_failures_ = 0;      // wait_for errors since the store last secured something
+  bool append_failing_ = false;            // the last append was refused
+  bool stalled_ = false;                   // retry_ holds refused events; nothing new is popped
+  std::uint64_t health_ = 0;               // the sequencer's copy of SessionCore::store_health
 };
 
 }  // namespace sessionring::detail

@@ -66,9 +66,27 @@ class SessionCore : public std::enable_shared_from_this<SessionCore> {
   std::atomic<std::uint64_t> oversize_events{0};
   std::atomic<std::uint64_t> store_failures{0};
   std::atomic<std::uint64_t> unstored_at_stop{0};  // accepted events the store refused until stop gave up
+  std::atomic<std::uint64_t> abandoned_waits{0};   // append_wait items dropped after their producer gave up (C3)
+
+  // Store health (docs/design.md §11 "Store faults"): kFailing = the store refused the last
+  // append or cannot secure what it accepted; kStalled = the sequencer holds refused events and
+  // takes nothing new from the queue until they are stored; the bits above count changes, so a
+  // waiter can sleep until any change. Writer: the sequencer (H1, seq_cst: the WaitGate
+  // publication for the ring gate, the `space` gate and every completion gate, which it then
+  // notifies). Readers: subscribers (H2: relaxed when they find nothing to deliver, seq_cst in
+  // their wait predicate), producers waiting for credit or for an answer (H3, seq_cst in their
+  // wait predicates).
+  std::atomic<std::uint64_t> store_health{0};
+  static constexpr std::uint64_t kFailing = 1;
+  static constexpr std::uint64_t kStalled = 2;
+  static constexpr std::uint64_t kHealthStep = 4;
+  static bool failing(std::uint64_t h) noexcept { return (h & kFailing) != 0; }
+  static bool stalled(std::uint64_t h) noexcept { return (h & kStalled) != 0; }
 
   void set_last_store_error(const Error& e);
   std::optional<Error> last_store_error() const;
+  /// The message tail naming the store's last error ("" if none).
+  std::string store_error_text() const;
   void mark_closed() noexcept;
 
  private:

@@ -21,8 +21,14 @@ class Subscriber {
   Subscriber(std::shared_ptr<SessionCore> core, SubscribeOptions options);
   ~Subscriber();
 
-  Result<std::size_t> poll(FunctionRef<void(const EventView&)> handler, std::size_t max, Deadline deadline);
+  /// `report_store_health`: answer storage_error when nothing is left to deliver and the
+  /// session's store is failing (docs/design.md §11); false: wait quietly instead.
+  Result<std::size_t> poll(FunctionRef<void(const EventView&)> handler, std::size_t max, Deadline deadline,
+                           bool report_store_health = true);
   Status unsubscribe();
+  /// Sleeps until `deadline`, unsubscribe(), the session closes, or its store health changes
+  /// (a push subscription's back-off after an error).
+  void pause(Deadline deadline);
 
   Sequence cursor() const noexcept { return cursor_.load(std::memory_order_relaxed); }  // relaxed: observer
   /// `closed` once unsubscribed, whatever the poll thread last stored (a poll running during
@@ -47,7 +53,9 @@ class Subscriber {
   Result<bool> deliver_from_store(FunctionRef<void(const EventView&)>& handler, Sequence seq, std::size_t& delivered);
   void maybe_rejoin(Sequence head);
   void enter_store(SubscriptionState why);
-  void wait(Deadline deadline);
+  /// `health`: the store health seen before deciding to wait; a change wakes the wait.
+  void wait(Deadline deadline, std::uint64_t health);
+  Error store_failing_error() const;
   void set_cursor(Sequence next) noexcept {
     next_ = next;
     cursor_.store(next, std::memory_order_relaxed);  // relaxed: observers only

@@ -8,7 +8,8 @@
 namespace sessionring {
 
 enum class FullPolicy : std::uint8_t {
-  wait,  ///< wait for space until `deadline`, then Errc::queue_full
+  wait,  ///< wait for space until `deadline`, then Errc::queue_full (Errc::storage_error at once
+         ///< while the sequencer is stalled on a failing store: docs/design.md §11)
   fail,  ///< Errc::queue_full at once
 };
 

@@ -35,9 +35,18 @@ class EventFilter {
            std::any_of(run_ids_.begin(), run_ids_.end(), [&](const std::string& r) { return r == run; });
   }
   bool matches(const EventView& e) const noexcept { return matches_type(e.type) && matches_run(e.run_id); }
+  /// True when type()/types() was given a value outside the 28 enumerators (it matches no
+  /// event); Session::subscribe refuses such a filter with Errc::validation_error.
+  bool has_invalid_type() const noexcept { return (types_ >> kEventTypeCount) != 0; }
 
  private:
-  static std::uint32_t bit(EventType t) noexcept { return std::uint32_t{1} << static_cast<unsigned>(t); }
+  // A value outside the enumeration maps to bit 31 (never a valid type's bit): no shift by 32
+  // or more (undefined behaviour), and it matches no event.
+  static_assert(kEventTypeCount < 32, "one bit per type plus the invalid-type bit 31");
+  static std::uint32_t bit(EventType t) noexcept {
+    const auto i = static_cast<unsigned>(t);
+    return std::uint32_t{1} << (i < kEventTypeCount ? i : 31u);
+  }
   std::vector<std::string> run_ids_;
   std::uint32_t types_ = 0;  // bit i set: EventType(i) matches; 0: every type
 };

@@ -2,11 +2,13 @@
 // answers Errc::validation_error naming the option. docs/store.md explains each.
 #pragma once
 #include <sessionring/durability.hpp>
+#include <sessionring/fault_injector.hpp>
 #include <sessionring/result.hpp>
 
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 
 namespace sessionring {
 
@@ -28,6 +30,11 @@ struct LogStoreOptions {
   /// open fails with Errc::damaged_store; true truncates the segment at the damage instead
   /// (the records after it are lost). Torn tails left by a crash are always truncated.
   bool repair_damaged_tail = false;
+  /// Chaos testing: every write, fdatasync, pread and truncate of the sessions' writers and
+  /// readers consults it (docs/store.md "Faults and fault injection"). Null (default): none,
+  /// at the cost of one pointer check per file operation. Opening a session (its recovery scan)
+  /// does not consult it.
+  std::shared_ptr<FaultInjector> fault_injector;
 };
 
 /// Checks every field; Errc::validation_error naming the first bad option.

@@ -1,8 +1,16 @@
 // PushSubscription: a Subscription driven by a thread the library starts, which calls the
 // handler for every delivered event. unsubscribe() (or destruction) stops and joins that thread.
 // If the handler throws, the thread stops, the exception message is kept (last_error()) and the
-// subscription's cursor stays on the event that threw. A store read error stops it the same way
-// (last_error() describes it; the cursor stays on the event it could not read).
+// subscription's cursor stays on the event that threw. Store errors (docs/design.md §11):
+//  * without an ErrorHandler, a failed store read stops the thread the same way (last_error()
+//    describes it; the cursor stays on the event it could not read), and while the session's
+//    store is failing the thread just waits for new events;
+//  * with an ErrorHandler (Session::subscribe_push's third argument), every Errc::storage_error
+//    — a failed store read, or "the store is failing" once everything published was delivered —
+//    is passed to it on the push thread and the thread goes on: it backs off (10 ms doubling to
+//    1 s, or until the store's health changes) and polls again from the same cursor, so after
+//    the store recovers delivery continues with no gap and no duplicate (INV-3). Other errors
+//    (damaged_store) still stop it. If the ErrorHandler throws, the thread stops as for the handler.
 #pragma once
 #include <sessionring/subscription.hpp>
 
@@ -19,6 +27,8 @@ class Subscriber;
 class PushSubscription {
  public:
   using Handler = std::function<void(const EventView&)>;
+  /// Called on the push thread with each storage_error it recovers from (see above).
+  using ErrorHandler = std::function<void(const Error&)>;
 
   PushSubscription(PushSubscription&&) noexcept;
   PushSubscription& operator=(PushSubscription&&) noexcept;
@@ -36,14 +46,15 @@ class PushSubscription {
   /// store read failed).
   bool finished() const noexcept;
   /// The handler's exception message if it threw, the store error if a read failed; empty
-  /// otherwise. Valid once finished().
+  /// otherwise. Final once finished(); with an ErrorHandler, also the last storage_error the
+  /// running thread went past (described as "storage_error: ...").
   std::string last_error() const;
 
  private:
   friend class Session;
   struct State;
   explicit PushSubscription(std::unique_ptr<State> state);
-  static PushSubscription start(std::shared_ptr<detail::Subscriber> sub, Handler handler);
+  static PushSubscription start(std::shared_ptr<detail::Subscriber> sub, Handler handler, ErrorHandler on_error);
   std::unique_ptr<State> state_;
 };
 

@@ -47,12 +47,15 @@ class Session {
   Status append(const EventInput& event, const AppendOptions& options = {});
   Result<AppendResult> append_wait(const EventInput& event, const AppendOptions& options = {});
 
-  /// A pull subscription. Errc::validation_error for from_sequence > kMaxSequence,
-  /// Errc::stopped after stop().
+  /// A pull subscription. Errc::validation_error for from_sequence > kMaxSequence or a filter
+  /// given a type outside the 28 (EventFilter::has_invalid_type()), Errc::stopped after stop().
   Result<Subscription> subscribe(SubscribeOptions options = {});
 
-  /// A push subscription: `handler` runs on a thread the library starts.
-  Result<PushSubscription> subscribe_push(SubscribeOptions options, PushSubscription::Handler handler);
+  /// A push subscription: `handler` runs on a thread the library starts. `on_error` (optional)
+  /// is told about each storage_error on that thread, which then goes on after a back-off
+  /// instead of stopping (push_subscription.hpp, docs/design.md §11).
+  Result<PushSubscription> subscribe_push(SubscribeOptions options, PushSubscription::Handler handler,
+                                          PushSubscription::ErrorHandler on_error = {});
 
   /// Latest sequence published to subscribers.
   Sequence latest_sequence() const noexcept;

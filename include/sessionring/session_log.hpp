@@ -42,6 +42,11 @@ class SessionLog {
   /// and the sequencer publishes to subscribers only up to latest_sequence() (INV-2).
   virtual Sequence written_sequence() const noexcept { return latest_sequence(); }
 
+  /// Writer handle, called by the session's sequencer when it has nothing to append, again and
+  /// again while this returns true and nothing arrives: one small bounded step (tens of
+  /// microseconds at most, never blocking) of preparing for future appends, e.g. taking page
+  /// faults ahead of time (MemoryStore). Returns false when there is nothing more to prepare.
+  virtual bool prepare_append() noexcept { return false; }
   /// Visits the events matching `query`, oldest first; `visit` returns false to stop early.
   virtual Status read(const EventQuery& query, FunctionRef<bool(const EventView&)> visit) const = 0;
 

@@ -17,6 +17,12 @@ struct SessionStats {
   std::uint64_t batches = 0;             ///< sequencer batches stored
   std::uint64_t oversize_events = 0;     ///< events larger than a ring slot (readers take them from the store)
   std::uint64_t store_failures = 0;      ///< store appends that failed (retried)
+  /// The store refused the last append (or cannot secure what it accepted) and has not stored
+  /// one since: subscribers that delivered everything get storage_error (docs/design.md §11).
+  bool store_failing = false;
+  /// append_wait calls that gave up on their queued event while the sequencer was stalled on a
+  /// failing store (each answered storage_error; the sequencer dropped the event unstored).
+  std::uint64_t abandoned_waits = 0;
   std::uint64_t ingest_depth_approx = 0; ///< events in the ingest queue (approximate)
   std::uint32_t ring_capacity = 0;
   std::uint32_t ring_slot_bytes = 0;

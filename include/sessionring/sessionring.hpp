@@ -13,6 +13,8 @@
 #include <sessionring/event_record.hpp>
 #include <sessionring/event_type.hpp>
 #include <sessionring/event_view.hpp>
+#include <sessionring/fault_injecting_store.hpp>
+#include <sessionring/fault_injector.hpp>
 #include <sessionring/function_ref.hpp>
 #include <sessionring/log_store.hpp>
 #include <sessionring/log_store_options.hpp>

@@ -29,7 +29,9 @@ class Subscription {
 
   /// Delivers what is available now, without blocking; returns how many events it delivered.
   /// Errc::closed after unsubscribe(); the store's error (storage_error, damaged_store) when a
-  /// store read failed, with the cursor on the event it could not read (the next poll retries it).
+  /// store read failed, with the cursor on the event it could not read (the next poll retries it);
+  /// storage_error when everything published was delivered and the session's store is failing
+  /// (the cursor stays; once the store recovers polling delivers from it: docs/design.md §11).
   template <class Handler>
   Result<std::size_t> poll(Handler&& handler, std::size_t max_events = kAll) {
     auto adapt = adapter(handler);
@@ -37,7 +39,8 @@ class Subscription {
   }
 
   /// As poll(), but when nothing is available waits until something is or `deadline` passes
-  /// (then returns 0). Returns 0 at once when the subscription is closed by a session stop.
+  /// (then returns 0). Returns 0 at once when the subscription is closed by a session stop, and
+  /// storage_error at once (not waiting) while the session's store is failing.
   template <class Handler>
   Result<std::size_t> poll_wait(Handler&& handler, Deadline deadline, std::size_t max_events = kAll) {
     auto adapt = adapter(handler);
