@@ -15,23 +15,8 @@ namespace sessionring {
 namespace {
 
 using test::TempDir;
+using test::frame_offsets;
 namespace fs = std::filesystem;
-
-/// Offsets of the frames of a segment file, walking the length fields.
-std::vector<std::uint64_t> frame_offsets(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  std::vector<std::uint64_t> out;
-  std::uint64_t off = 32;
-  while (off + 32 <= bytes.size()) {
-    std::uint32_t len;
-    std::memcpy(&len, bytes.data() + off, 4);
-    if (off + 32 + len > bytes.size()) break;
-    out.push_back(off);
-    off += 32 + len;
-  }
-  return out;
-}
 
 struct Fixture {
   TempDir dir;

@@ -90,22 +90,6 @@ void restore_writable(const fs::path& dir) {
   fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace);
 }
 
-/// Offsets of the frames of a segment file (walks the length fields; docs/store.md "Layout").
-std::vector<std::uint64_t> frame_offsets(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  std::vector<std::uint64_t> out;
-  std::uint64_t off = 32;
-  while (off + 32 <= bytes.size()) {
-    std::uint32_t len;
-    std::memcpy(&len, bytes.data() + off, 4);
-    if (off + 32 + len > bytes.size()) break;
-    out.push_back(off);
-    off += 32 + len;
-  }
-  return out;
-}
-
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------

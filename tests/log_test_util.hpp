@@ -11,8 +11,10 @@
 #include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -129,6 +131,22 @@ inline std::vector<std::filesystem::path> segment_files(const std::filesystem::p
   for (const auto& e : std::filesystem::directory_iterator(session_dir))
     if (e.path().extension() == ".seg") out.push_back(e.path());
   std::sort(out.begin(), out.end());
+  return out;
+}
+
+/// Offsets of the frames of a segment file (walks the length fields; docs/store.md "Layout").
+inline std::vector<std::uint64_t> frame_offsets(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::vector<std::uint64_t> out;
+  std::uint64_t off = 32;
+  while (off + 32 <= bytes.size()) {
+    std::uint32_t len;
+    std::memcpy(&len, bytes.data() + off, 4);
+    if (off + 32 + len > bytes.size()) break;
+    out.push_back(off);
+    off += 32 + len;
+  }
   return out;
 }
 

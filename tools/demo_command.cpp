@@ -10,6 +10,7 @@
 #include <sessionring/sessionring.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstring>
 #include <iomanip>
@@ -37,6 +38,7 @@ std::int64_t steady_ns() {
 
 struct Reader {
   std::string name;
+  std::string error;  // why it stopped reading early (a poll or subscribe error), empty if it did not
   std::map<std::string, std::uint64_t> per_run;
   std::uint64_t delivered = 0;
   Sequence first = 0, last = 0;
@@ -56,10 +58,14 @@ struct Reader {
   }
 };
 
+// Runs on a reader thread: errors are recorded in the Reader (and fail the demo), never thrown.
 void read_until_closed(Subscription& sub, Reader& r) {
   while (sub.state() != SubscriptionState::closed) {
     auto n = sub.poll_wait([&](const EventView& v) { r.on(v); }, Clock::now() + std::chrono::milliseconds(100));
-    if (!n) throw std::runtime_error(n.error().describe());
+    if (!n) {
+      r.error = n.error().describe();
+      return;
+    }
     r.stats = sub.stats();
   }
 }
@@ -141,13 +147,25 @@ int run_demo(const DemoOptions& o) {
     }
     ids.push_back(*id);
   }
+  // The late reader joins half-way; the server is not stopped before it has subscribed
+  // (a subscribe after stop() is `stopped`). Writer: the late thread (release); reader: the
+  // main thread before stop() (acquire).
+  std::atomic<bool> late_joined{false};
+  // Writer: the main thread once the runs ended (release); reader: the late thread (acquire),
+  // which then joins at once even if failed runs never got half-way.
+  std::atomic<bool> runs_ended{false};
   std::thread late([&] {
-    while (server->session().latest_sequence() < start_seq + o.events / 2)
+    while (server->session().latest_sequence() < start_seq + o.events / 2 &&
+           !runs_ended.load(std::memory_order_acquire))  // pairs with the main thread's release
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
     SubscribeOptions from1;
     from1.from_sequence = 1;
     auto s = server->subscribe(from1);
-    if (!s) throw std::runtime_error(s.error().describe());
+    late_joined.store(true, std::memory_order_release);  // pairs with the acquire before stop()
+    if (!s) {
+      r_late.error = s.error().describe();
+      return;
+    }
     read_until_closed(*s, r_late);
   });
   bool runs_ok = true;
@@ -158,6 +176,9 @@ int run_demo(const DemoOptions& o) {
     }
   const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
   const Sequence end_seq = server->session().latest_sequence();
+  runs_ended.store(true, std::memory_order_release);  // pairs with the late thread's acquire
+  while (!late_joined.load(std::memory_order_acquire))  // pairs with the late thread's release
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
   if (Status st = server->stop(); !st) {
     std::cerr << "demo: stop: " << st.error() << "\n";
     runs_ok = false;
@@ -175,12 +196,14 @@ int run_demo(const DemoOptions& o) {
               << static_cast<double>(r->latency.percentile(0.50)) / 1e3 << std::setw(10)
               << static_cast<double>(r->latency.percentile(0.99)) / 1e3 << std::setw(10)
               << static_cast<double>(r->latency.percentile(0.999)) / 1e3 << "   " << (r->ordered ? "yes" : "NO") << "\n";
+  for (Reader* r : {&r_live, &r_run, &r_late})
+    if (!r->error.empty()) std::cerr << "demo: reader '" << r->name << "': " << r->error << "\n";
   std::cout << "  events per run (live subscriber):";
   for (const auto& [run, n] : r_live.per_run) std::cout << " " << run << "=" << n;
   std::cout << "\n";
   // Each run: run_started + per_run events + run_completed; the live reader sees everything
   // after start_seq, the filtered one run-1's, the late one the whole history.
-  const bool ok = runs_ok && r_live.ordered && r_run.ordered && r_late.ordered &&
+  const bool ok = runs_ok && r_live.error.empty() && r_run.error.empty() && r_late.error.empty() && r_live.ordered && r_run.ordered && r_late.ordered &&
                   r_live.delivered == end_seq - start_seq && r_late.delivered == end_seq && r_late.first == 1 &&
                   r_run.delivered == (o.producers > 1 ? per_run + 2 : 0);
   std::cout << (ok ? "every subscriber received exactly its events, in order\n" : "MISMATCH\n");
