@@ -487,11 +487,13 @@ TEST(Subscription, unsubscribeFromAnotherThreadEndsAPollWait) {
   auto polling = std::async(std::launch::async, [&] {
     return sub.poll_wait([](const EventView&) { ADD_FAILURE(); }, Deadline::max());
   });
-  std::this_thread::sleep_for(10ms);  // let it park (not required for correctness)
+  std::this_thread::sleep_for(10ms);  // usually lets it park; the outcome is checked either way
   ASSERT_TRUE(sub.unsubscribe().ok());
-  auto r = polling.get();
-  ASSERT_TRUE(r.ok());
-  EXPECT_EQ(*r, 0u);
+  auto r = polling.get();  // the Watchdog fails the test if the parked poll_wait is never woken
+  // Woken while parked: it returns having delivered nothing. If the unsubscribe came before the
+  // poll_wait started (a loaded machine), that poll_wait is on a closed handle: Errc::closed.
+  if (r.ok()) EXPECT_EQ(*r, 0u);
+  else EXPECT_EQ(r.code(), Errc::closed) << r.error();
   EXPECT_EQ(sub.poll([](const EventView&) {}).code(), Errc::closed);
 }
 
