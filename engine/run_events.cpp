@@ -1,5 +1,6 @@
 #include "detail/run_events.hpp"
 
+#include <algorithm>
 #include <cstdio>
 
 namespace sessionring::detail {
@@ -38,16 +39,24 @@ std::string run_completed_data(std::chrono::nanoseconds duration, std::size_t ou
   return "{\"duration_ns\":" + ns(duration) + ",\"output_bytes\":" + std::to_string(output_bytes) + "}";
 }
 
-std::string run_failed_data(std::chrono::nanoseconds duration, const Error& error) {
-  constexpr std::size_t kMaxMessage = 4096;  // keeps the event far below max_event_bytes
-  std::string_view msg = error.message();
-  std::string cut;
-  if (msg.size() > kMaxMessage) {
-    cut = std::string(msg.substr(0, kMaxMessage)) + "...(truncated)";
-    msg = cut;
+std::string run_failed_data(std::chrono::nanoseconds duration, const Error& error, std::size_t max_bytes) {
+  const std::string_view msg = error.message();
+  auto build = [&](std::size_t keep) {
+    const std::string shown =
+        keep >= msg.size() ? std::string(msg) : std::string(msg.substr(0, keep)) + "...(truncated)";
+    return "{\"duration_ns\":" + ns(duration) + ",\"code\":" + json_string(to_string(error.code())) +
+           ",\"error\":" + json_string(shown) + "}";
+  };
+  // At most 4096 bytes of the message; halved until the object fits (escaping may grow it).
+  std::size_t keep = std::min<std::size_t>(msg.size(), 4096);
+  std::string data = build(keep);
+  while (data.size() > max_bytes && keep > 0) {
+    keep /= 2;
+    data = build(keep);
   }
-  return "{\"duration_ns\":" + ns(duration) + ",\"code\":" + json_string(to_string(error.code())) +
-         ",\"error\":" + json_string(msg) + "}";
+  if (data.size() > max_bytes)  // not even an empty message fits: code only
+    data = "{\"duration_ns\":" + ns(duration) + ",\"code\":" + json_string(to_string(error.code())) + "}";
+  return data;
 }
 
 std::string run_cancelled_data(std::chrono::nanoseconds duration, std::string_view reason) {

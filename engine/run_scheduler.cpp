@@ -2,6 +2,7 @@
 #include "detail/run_scheduler.hpp"
 
 #include <sessionring/event_input.hpp>
+#include <sessionring/event_record.hpp>
 
 #include "detail/run_events.hpp"
 
@@ -274,7 +275,9 @@ void RunScheduler::finish(std::uint32_t index, const std::shared_ptr<RunRecord>&
   } else if (!result.ok()) {
     run->outcome = RunOutcome::failed;
     type = EventType::run_failed;
-    data = run_failed_data(duration, result.error());
+    // What is left of max_event_bytes after the record header, the generated id and the run id.
+    const std::size_t room = session_.options().max_event_bytes - EventRecord::kHeaderBytes - 32 - run->id.size();
+    data = run_failed_data(duration, result.error(), room);
   } else {
     run->outcome = RunOutcome::completed;
     type = EventType::run_completed;

@@ -3,6 +3,8 @@
 #include <sessionring/log_store.hpp>
 #include <sessionring/session_server_options.hpp>
 
+#include "detail/run_events.hpp"
+
 #include <string>
 
 namespace sessionring {
@@ -66,6 +68,10 @@ Status validate(const SessionServerOptions& o) {
   engine.store = o.store ? o.store : MemoryStore::create();  // only the knobs are validated here
   engine.session_id = "validate";
   if (Status st = validate(engine); !st) return Status(Errc::validation_error, "engine." + st.error().message());
+  if (o.engine.max_event_bytes < detail::kMinServerEventBytes)
+    return bad("engine.max_event_bytes", "= " + std::to_string(o.engine.max_event_bytes) + " is below " +
+                                             std::to_string(detail::kMinServerEventBytes) +
+                                             ", the size the runtime's run lifecycle events need");
   return {};
 }
 

@@ -326,6 +326,26 @@ TEST(RunScheduler, aTaskErrorEndsTheRunWithRunFailedAndThatError) {
   EXPECT_NE(failed[0].data.find("\"code\":\"not_found\",\"error\":\"no such \\\"file\\\"\"}"), std::string::npos);
 }
 
+TEST(RunScheduler, aFailureMessageIsCutSoRunFailedFitsTheSmallestMaxEventBytes) {
+  auto o = server_options();
+  o.engine.max_event_bytes = 512;  // the smallest a server accepts
+  auto server = SessionServer::start(o);
+  ASSERT_TRUE(server.ok()) << server.error();
+  RunOptions ro;
+  ro.run_id = std::string(128, 'r');  // the longest run id
+  const std::string message(10000, '"');  // every byte doubles when escaped
+  auto r = server->execute_run([&](RunContext&) -> RunResult { return Error(Errc::not_found, message); }, kWatchdog,
+                               ro);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message(), message);  // the caller still gets the whole error
+  const auto failed = stored_of_type(*server, EventType::run_failed);
+  ASSERT_EQ(failed.size(), 1u);  // the terminal event was stored, not refused as event_too_large
+  EXPECT_EQ(failed[0].run_id, ro.run_id);
+  EXPECT_NE(failed[0].data.find("\"code\":\"not_found\""), std::string::npos);
+  EXPECT_NE(failed[0].data.find("...(truncated)"), std::string::npos);
+  EXPECT_LE(EventRecord::encoded_size(failed[0].view()), 512u);
+}
+
 TEST(RunScheduler, aPassedDeadlineRequestsCancellationAndEndsWithRunTimeout) {
   auto server = SessionServer::start(server_options());
   ASSERT_TRUE(server.ok());

@@ -164,6 +164,8 @@ TEST_P(ServerBadInput, startWithAnEngineFieldTheServerOwnsOrOutOfRangeIsValidati
       {"engine.max_producers", "= 65537 is out of range", [](auto& o) { o.engine.max_producers = 65537; }},
       {"engine.max_batch", "= 0 is out of range", [](auto& o) { o.engine.max_batch = 0; }},
       {"engine.max_event_bytes", "= 63 is out of range", [](auto& o) { o.engine.max_event_bytes = 63; }},
+      {"engine.max_event_bytes", "= 511 is below 512, the size the runtime's run lifecycle events need",
+       [](auto& o) { o.engine.max_event_bytes = 511; }},
   };
   for (const BadServerOption& c : cases) {
     SCOPED_TRACE(c.option + " " + c.shown);

@@ -61,7 +61,8 @@ struct SessionServerOptions {
 
   /// Ring and queue knobs, wait strategy (docs/tuning.md). Its `store` and `session_id` are
   /// filled in by the server: leave them empty. max_producers must be > max_concurrent_runs
-  /// (one producer per slot, one for the server's control events).
+  /// (one producer per slot, one for the server's control events); max_event_bytes at least
+  /// 512 (every lifecycle event must fit: docs/runtime.md "Lifecycle events").
   SessionOptions engine;
 
   /// Empty: the server starts one thread per slot. Otherwise runs execute on this executor.

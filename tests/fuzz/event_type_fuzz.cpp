@@ -13,7 +13,8 @@
 //                             Session::subscribe, SessionServer::start. Every answer must be a
 //                             success or a typed Error with a message; a success then appends
 //                             one event, polls it (or checks the filter rejects it) and stops
-//                             (a server first executes one run, under its run timeout).
+//                             (a server first executes one run, under its run timeout, and
+//                             the store must hold it as run_started, its event, one terminal event).
 #include "fuzz_check.hpp"
 #include "fuzz_input.hpp"
 #include "temp_root.hpp"
@@ -30,6 +31,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace {
 
@@ -221,6 +223,19 @@ void exercise_session(Session& session, SubscribeOptions sub, bool invalid_type,
     while (got < (expect ? 1u : 0u) && std::chrono::steady_clock::now() < deadline) {
       auto n = s->poll_wait(
           [&](const EventView& ev) {
+            if (ev.sequence_number != seq || ev.data != data) {  // say what was delivered and stored
+              std::fprintf(stderr, "delivered #%llu %s '%s', appended #%llu '%s' (from %llu, latest %llu)\n",
+                           static_cast<unsigned long long>(ev.sequence_number), std::string(to_string(ev.type)).c_str(),
+                           std::string(ev.data).c_str(), static_cast<unsigned long long>(seq), data.c_str(),
+                           static_cast<unsigned long long>(from),
+                           static_cast<unsigned long long>(session.latest_sequence()));
+              auto all = session.log().read(EventQuery{});
+              if (all)
+                for (const Event& x : *all)
+                  std::fprintf(stderr, "  stored #%llu %s run=%s data=%s\n",
+                               static_cast<unsigned long long>(x.sequence_number),
+                               std::string(to_string(x.type)).c_str(), x.run_id.c_str(), x.data.c_str());
+            }
             FUZZ_CHECK(ev.sequence_number == seq && ev.data == data, "delivered the appended event");
           },
           std::chrono::steady_clock::now() + 100ms);
@@ -234,6 +249,25 @@ void exercise_session(Session& session, SubscribeOptions sub, bool invalid_type,
   }
   Status st = session.stop();
   FUZZ_CHECK(st.ok(), "stop of a healthy session");
+}
+
+/// The run "fuzz-run" left run_started, then its event, then one terminal event (docs/runtime.md).
+void check_run_events(SessionServer& server) {
+  FUZZ_CHECK(server.drain(60s).ok(), "the run ends");
+  auto all = server.session().log().read(EventQuery{});
+  FUZZ_CHECK(all.ok(), "reading the server's session");
+  std::vector<EventType> types;
+  for (const Event& e : *all)
+    if (e.run_id == "fuzz-run") types.push_back(e.type);
+  const bool ok = types.size() >= 2 && types.front() == EventType::run_started &&
+                  (types.back() == EventType::run_completed || types.back() == EventType::run_failed ||
+                   types.back() == EventType::run_timeout || types.back() == EventType::run_cancelled);
+  if (!ok) {
+    std::fprintf(stderr, "events of the run:");
+    for (EventType t : types) std::fprintf(stderr, " %s", std::string(to_string(t)).c_str());
+    std::fprintf(stderr, "\n");
+  }
+  FUZZ_CHECK(ok, "a run is stored as run_started, its events, one terminal event");
 }
 
 void fuzz_options(FuzzInput& in, const fs::path& tmp) {
@@ -307,10 +341,14 @@ void fuzz_options(FuzzInput& in, const fs::path& tmp) {
                   "SessionServer::start");
     } else {
       // One run: its deadline comes from default_run_timeout, its retention from the retention options.
-      RunResult r = server->execute_run([](RunContext& ctx) -> RunResult {
-        if (Status st = ctx.emit(EventType::message_streamed, "{}"); !st) return st.error();
-        return std::string("ok");
-      }, 30s);
+      RunOptions ro;
+      ro.run_id = "fuzz-run";
+      RunResult r = server->execute_run(
+          [](RunContext& ctx) -> RunResult {
+            if (Status st = ctx.emit(EventType::message_streamed, "{}"); !st) return st.error();
+            return std::string("ok");
+          },
+          30s, ro);
       if (!r) {
         check_error(r.error(), {Errc::timeout, Errc::cancelled, Errc::max_runs_exceeded, Errc::run_not_found},
                     "execute_run");
@@ -319,6 +357,7 @@ void fuzz_options(FuzzInput& in, const fs::path& tmp) {
                        svo.result_retention_age < std::chrono::seconds(1),
                    "execute_run lost a retained result");
       }
+      if (r.code() != Errc::max_runs_exceeded) check_run_events(*server);
       SubscribeOptions live;  // after session_created, session_started and the run's events
       live.from_sequence = server->session().latest_sequence() + 1;
       exercise_session(server->session(), std::move(live), false, in);
