@@ -62,7 +62,7 @@ FrameReader::Step FrameReader::next() {
   if (left < total) return Step::incomplete;
   if (!fill(total)) return error_ ? Step::io_error : Step::incomplete;
   const std::byte* h = buf_.get() + cur_;
-  if (const char* why = lf::frame_problem(h, header_)) {
+  if (const char* why = lf::frame_problem(h, header_, fields_)) {
     problem_ = why;
     return Step::bad;
   }

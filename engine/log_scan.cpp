@@ -64,7 +64,8 @@ Result<bool> secured_later(const File& file, std::uint64_t from, std::uint64_t s
     const auto h = lf::decode_frame_header(rest.data() + p);
     if (h.watermark < expected || h.sequence < expected || h.length < EventRecord::kHeaderBytes) continue;
     if (p + lf::kFrameHeaderBytes + h.length > rest.size()) continue;
-    if (lf::frame_problem(rest.data() + p, h) == nullptr) return true;
+    EventView fields;
+    if (lf::frame_problem(rest.data() + p, h, fields) == nullptr) return true;
   }
   return false;
 }

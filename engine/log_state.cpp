@@ -256,9 +256,8 @@ Status LogState::read_records(const EventQuery& q, Sequence last, FunctionRef<bo
       if (!all && !(q.filter.matches_type(EventRecord::type_of(rec)) &&
                     q.filter.matches_run(EventRecord::run_id_of(rec))))
         continue;
-      EventView v;
-      if (!EventRecord::decode(reader.payload(), cfg_.session_id, v))
-        return damaged(seg.path, reader.frame_offset(), "malformed event record");
+      EventView v = reader.fields();  // decoded and validated by reader.next()
+      v.session_id = cfg_.session_id;
       if (!visit(v)) return {};  // no lock held here (INV-4)
       if (q.limit != 0 && ++delivered >= q.limit) return {};
     }

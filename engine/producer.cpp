@@ -1,9 +1,11 @@
 // The push protocol (docs/design.md "Publish steps", step 0):
 //   a. validate and encode the event into an IngestItem (inline up to 224 bytes)
 //   b. take a credit: pushed − consumed < ingest_capacity, else wait (deadline) or queue_full
-//   c. (A1) pushed+1 (seq_cst), then check `accepting` (seq_cst): the stop handshake with (S1)
+//   c. (A1) pushed+1 (seq_cst), then check `accepting` (seq_cst): the stop handshake with (S1);
+//      (A1) is also the doorbell's publication: the sequencer parks only after seeing every
+//      slot's pushed == consumed (A4)
 //   d. push into the queue (the queue's own release/acquire carries the item to the sequencer)
-//   e. (D1) seq_cst fence, then ring the doorbell if the sequencer sleeps (WaitGate protocol)
+//   e. ring the doorbell if the sequencer sleeps (WaitGate protocol: (A1) → (G1), no fence)
 #include <sessionring/event_record.hpp>
 #include <sessionring/producer.hpp>
 
@@ -124,7 +126,7 @@ Status ProducerImpl::push(const EventInput& in, const AppendOptions& options, Co
   if (in.id.empty()) EventRecord::set_flags(item.record(), EventRecord::kFlagGeneratedId);
 
   // c. stop handshake
-  slot_->pushed.store(pushed + 1, std::memory_order_seq_cst);  // (A1) pairs with (S1)/(A3)
+  slot_->pushed.store(pushed + 1, std::memory_order_seq_cst);  // (A1) pairs with (S1)/(A3)/(A4)
   auto give_back = [&](Status st) {
     slot_->pushed.store(pushed, std::memory_order_relaxed);  // relaxed: the sequencer re-reads until stable
     delete[] item.spill;
@@ -142,9 +144,11 @@ Status ProducerImpl::push(const EventInput& in, const AppendOptions& options, Co
     if (SessionCore::stalled(core_.store_health.load(std::memory_order_relaxed))) return give_back(stalled_error(false));
     std::this_thread::yield();
   }
-  // e. doorbell. (D1) The queue's internal stores are not seq_cst, so a fence orders the push
-  // before the WaitGate's waiter check (G1); pairs with (G2)/(G3) in the sequencer's park.
-  std::atomic_thread_fence(std::memory_order_seq_cst);
+  // e. doorbell. The WaitGate publication is (A1), not the queue's internal stores (which are
+  // not seq_cst): (A1) precedes the waiter check (G1) in the single total order, and the
+  // sequencer's park predicate reads every slot's `pushed` (A4) after registering (G2). Either
+  // it sees pushed != consumed and does not sleep, or we see it waiting and wake it after the
+  // push. No fence (docs/design.md §8).
   core_.doorbell.notify_all();
   return {};
 }

@@ -341,7 +341,7 @@ void Sequencer::release_credits(std::size_t n) {
 bool Sequencer::all_taken() const {
   std::lock_guard lock(core_.producers_mutex_);
   for (const auto& slot : core_.slots_)
-    if (slot->pushed.load(std::memory_order_seq_cst) !=                 // (A3) pairs with (A1)
+    if (slot->pushed.load(std::memory_order_seq_cst) !=                 // (A3)/(A4) pair with (A1)
         slot->consumed.load(std::memory_order_relaxed))                 // relaxed: the sequencer's own
       return false;
   return true;
@@ -365,16 +365,14 @@ void Sequencer::idle_wait() {
       return;
     case WaitStrategy::block:
       if (spin_then_yield(ready)) return;
-      // (D2) pairs with the producer's fence + notify (D1) in producer.cpp: WaitGate protocol.
-      // (G3) The queue's loads in size_approx() are not seq_cst: a seq_cst fence before them
-      // orders our registration (G2) before them, pairing with the producer's fence (D1).
-      // Tested by Sequencer.noLostWakeupUnderParkAndPush and RingLitmus.doorbellNeverLosesAWakeup.
-      core_.doorbell.wait_until(
-          [&] {
-            std::atomic_thread_fence(std::memory_order_seq_cst);  // (G3)
-            return ready();
-          },
-          WaitGate::Deadline::max());
+      // WaitGate protocol with the producers' (A1) as the publication: after registering (G2)
+      // the predicate reads every slot's `pushed` with seq_cst loads (A4, in all_taken()). An
+      // event pushed or being pushed keeps pushed != consumed until we pop it, so we do not
+      // sleep; a producer whose (A1) comes after our (A4) sees our registration in its (G1)
+      // and wakes us after its push. (size_approx() is only a shortcut: its loads are not
+      // seq_cst.) Tested by Sequencer.noLostWakeupUnderParkAndPush and
+      // RingLitmus.doorbellNeverLosesAWakeup.
+      core_.doorbell.wait_until([&] { return ready() || !all_taken(); }, WaitGate::Deadline::max());
       return;
   }
 }

@@ -82,7 +82,10 @@ inline FrameHeader decode_frame_header(const std::byte* h) noexcept {
 }
 
 /// Why the complete frame at `h` (header + h.length payload bytes) is invalid; nullptr when valid.
-inline const char* frame_problem(const std::byte* h, const FrameHeader& f) noexcept {
+/// Why the frame at `h` (header `f`, payload in memory) is invalid, or nullptr. A valid frame's
+/// record fields are left in `fields` (session_id empty): readers use them instead of decoding
+/// the record a second time.
+inline const char* frame_problem(const std::byte* h, const FrameHeader& f, EventView& fields) noexcept {
   if (f.magic != kFrameMagic) return "bad frame magic";
   if (f.length < EventRecord::kHeaderBytes) return "frame length below the record header size";
   const std::byte* payload = h + kFrameHeaderBytes;
@@ -93,7 +96,6 @@ inline const char* frame_problem(const std::byte* h, const FrameHeader& f) noexc
   // Field lengths that do not add up to the record: a checksummed frame the writer never
   // wrote. Refused here, so that recovery and verify never accept a record that reads fail
   // to decode (and the id index never hashes past the payload). Found by log_segment_fuzz.
-  EventView fields;
   if (!EventRecord::decode({payload, f.length}, {}, fields)) return "malformed event record";
   return nullptr;
 }

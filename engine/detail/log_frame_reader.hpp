@@ -16,7 +16,7 @@ namespace sessionring::detail {
 class FrameReader {
  public:
   enum class Step : std::uint8_t {
-    record,      ///< a valid frame: header() and payload() describe it
+    record,      ///< a valid frame: header(), payload() and fields() describe it
     end,         ///< reached `end` exactly
     incomplete,  ///< fewer bytes than the frame needs before `end` (or the file is shorter)
     bad,         ///< invalid frame at frame_offset(): problem() says why
@@ -29,6 +29,8 @@ class FrameReader {
 
   const log_format::FrameHeader& header() const noexcept { return header_; }
   std::span<const std::byte> payload() const noexcept { return payload_; }
+  /// The record of the last valid frame, decoded while validating it (session_id empty).
+  const EventView& fields() const noexcept { return fields_; }
   /// Offset of the frame last returned or rejected; after Step::end, `end`.
   std::uint64_t frame_offset() const noexcept { return frame_offset_; }
   /// Offset just past the last valid frame returned.
@@ -52,6 +54,7 @@ class FrameReader {
   std::uint64_t frame_offset_;
   log_format::FrameHeader header_{};
   std::span<const std::byte> payload_;
+  EventView fields_;
   const char* problem_ = nullptr;
   std::optional<Error> error_;
 };

@@ -16,7 +16,8 @@ namespace sessionring::detail {
 struct ProducerSlot {
   // Events the owning producer pushed (or is about to push). Writer: the owning producer
   // ((A1) seq_cst before it checks `accepting`, and a relaxed roll-back if it then gives up).
-  // Reader: the sequencer at stop (A3), to wait until every accepted event is taken.
+  // Readers: the sequencer at stop (A3), to wait until every accepted event is taken, and
+  // before it sleeps on the doorbell (A4): (A1) is the doorbell's publication (design §8).
   alignas(kCacheLine) std::atomic<std::uint64_t> pushed{0};
   // Events of this producer the sequencer has taken off the queue. Writer: sequencer (A2,
   // seq_cst: release for the credit check, seq_cst as the `space` WaitGate publication).

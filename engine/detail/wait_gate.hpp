@@ -2,7 +2,7 @@
 // publisher while nobody sleeps (one seq_cst load). Linux futex on a 32-bit epoch.
 //
 // Protocol (a Dekker handshake; docs/design.md "Waiting"):
-//   publisher: publish state with a seq_cst store (or publish, then a seq_cst fence)   (P1)
+//   publisher: publish state with a seq_cst store                                   (P1)
 //              notify_all(): waiters_.load(seq_cst) (G1); if > 0: epoch++ and futex wake
 //   waiter:    wait_until(ready): waiters_.fetch_add(seq_cst) (G2);
 //              e = epoch; if ready() → done; else futex_wait(epoch, e)
@@ -10,11 +10,10 @@
 // sees G2 (the publisher wakes us), or P1 precedes G2 and ready() observes the published state.
 // A wake between `e = epoch` and futex_wait changes the epoch, so futex_wait returns at once:
 // no lost wake-up.
-// A state that cannot be read with seq_cst loads (the ingest queue's internals: the sequencer's
-// doorbell) needs seq_cst fences on both sides instead: (D1) after the publisher's stores and
-// (G3) at the start of ready(), both in engine files compiled with -Wno-tsan (GCC's TSan does not
-// model fences and warns about them). This header has no fence, so every other user of the gate
-// stays fully visible to ThreadSanitizer.
+// A state that is not itself read with seq_cst loads (the ingest queue's internals, for the
+// sequencer's doorbell) is published through a seq_cst counter next to it instead (the
+// producers' `pushed`, read by the doorbell's ready()): no standalone fence, so every user of
+// the gate stays fully visible to ThreadSanitizer.
 #pragma once
 #include <atomic>
 #include <chrono>
@@ -32,7 +31,7 @@ class WaitGate {
  public:
   using Deadline = std::chrono::steady_clock::time_point;
 
-  /// Publisher side, after a seq_cst store (or a seq_cst fence) that made the state visible.
+  /// Publisher side, after a seq_cst store that made the state visible.
   void notify_all() noexcept {
     // (G1) pairs with (G2): see the class comment.
     if (waiters_.load(std::memory_order_seq_cst) == 0) return;
@@ -44,8 +43,7 @@ class WaitGate {
   }
 
   /// Sleeps until ready() is true (returns true) or the deadline passes (returns false).
-  /// ready() must read the published state itself, with seq_cst loads (or begin with a seq_cst
-  /// fence, see the class comment); it is called after G2.
+  /// ready() must read the published state itself, with seq_cst loads; it is called after G2.
   template <class Ready>
   bool wait_until(Ready&& ready, Deadline deadline) {
     waiters_.fetch_add(1, std::memory_order_seq_cst);  // (G2) pairs with (G1)
