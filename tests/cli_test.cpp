@@ -643,5 +643,30 @@ TEST(CliBench, outOfRangeChurnSubscribersIsUsageError) {
   EXPECT_THAT(r.err, HasSubstr("--churn-subscribers"));
 }
 
+// `tune` measures every listed value (one CSV row per run), and recommends, for each knob, one
+// of the values it measured, then measures that setting once more.
+TEST(CliTune, sweepWritesEveryRunToCsvAndRecommendsAMeasuredValueOfEachKnob) {
+  TempDir dir;
+  auto r = cli({"tune", "--events", "20000", "--warmup", "0", "--repeat", "2", "--ring-capacities", "16,64",
+                "--slot-bytes", "256", "--run-slots", "2", "--queues", "moodycamel,boost", "--waits", "block",
+                "--latency-rate", "20000", "--latency-events", "2000", "--out", dir.str()});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  // Settings: ring 16 (the base, also the queue group's moodycamel), ring 64, boost, and the
+  // recommended one; 2 runs each.
+  std::ifstream csv(dir.path() / "tune.csv");
+  ASSERT_TRUE(csv.good());
+  std::size_t rows = 0;
+  for (std::string line; std::getline(csv, line);) rows += line.empty() ? 0 : 1;
+  EXPECT_GE(rows, 1u + 3u * 2u);
+  EXPECT_THAT(r.out, HasSubstr("| ring_capacity | 16 |"));
+  EXPECT_THAT(r.out, HasSubstr("| ring_capacity | 64 |"));
+  EXPECT_THAT(r.out, HasSubstr("| queue | boost |"));
+  EXPECT_THAT(r.out, ::testing::ContainsRegex("- ring_capacity = (16|64)"));
+  EXPECT_THAT(r.out, ::testing::ContainsRegex("- queue = (moodycamel|boost)"));
+  EXPECT_THAT(r.out, ::testing::ContainsRegex("Recommended: ring (16|64) x 256 B, run slots 2, queue (moodycamel|boost), wait block"));
+  EXPECT_THAT(r.out, HasSubstr("whose lowest p99 (paced) over the repeats is within 1.50x of the best median p99"));
+  EXPECT_THAT(r.out, HasSubstr("Combined: "));
+}
+
 }  // namespace
 }  // namespace sessionring
