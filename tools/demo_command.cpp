@@ -189,12 +189,12 @@ int run_demo(const DemoOptions& o) {
   std::cout << std::fixed << std::setprecision(2) << "sequenced " << end_seq - start_seq << " events (now at sequence "
             << end_seq << ") in " << secs << " s: " << static_cast<double>(per_run * o.producers) / secs / 1e6
             << " M events/s end to end\n";
-  std::cout << "  subscriber      delivered   lapped  store-reads   p50 us    p99 us  p99.9 us  ordered\n";
+  std::cout << "  subscriber      delivered   lapped  store-reads     p50 us     p99 us   p99.9 us  ordered\n";
   for (Reader* r : {&r_live, &r_run, &r_late})
     std::cout << "  " << std::left << std::setw(14) << r->name << std::right << std::setw(11) << r->delivered
-              << std::setw(9) << r->stats.lapped_count << std::setw(13) << r->stats.store_reads << std::setw(9)
-              << static_cast<double>(r->latency.percentile(0.50)) / 1e3 << std::setw(10)
-              << static_cast<double>(r->latency.percentile(0.99)) / 1e3 << std::setw(10)
+              << std::setw(9) << r->stats.lapped_count << std::setw(13) << r->stats.store_reads << std::setw(11)
+              << static_cast<double>(r->latency.percentile(0.50)) / 1e3 << std::setw(11)
+              << static_cast<double>(r->latency.percentile(0.99)) / 1e3 << std::setw(11)
               << static_cast<double>(r->latency.percentile(0.999)) / 1e3 << "   " << (r->ordered ? "yes" : "NO") << "\n";
   for (Reader* r : {&r_live, &r_run, &r_late})
     if (!r->error.empty()) std::cerr << "demo: reader '" << r->name << "': " << r->error << "\n";
