@@ -27,14 +27,24 @@ using namespace std::chrono_literals;
 using test::TempDir;
 namespace fs = std::filesystem;
 
-struct Level {
-  Durability durability;
-  bool background_sync;
+using test::Level;
+using test::kWritingLevels;
+using test::name_of;
+
+/// A LogStore on `o` with a FaultInjector, and `session` open for writing.
+struct FaultyLog {
+  std::shared_ptr<FaultInjector> faults;
+  std::shared_ptr<LogStore> store;
+  std::shared_ptr<SessionLog> log;
 };
-std::string name_of(const Level& l) {
-  return std::string(to_string(l.durability)) + (l.durability == Durability::fsync ? (l.background_sync ? "/bg" : "/inline") : "");
+FaultyLog open_with_faults(LogStoreOptions o, const std::string& session = "s") {
+  FaultyLog f;
+  f.faults = FaultInjector::create();
+  o.fault_injector = f.faults;
+  f.store = LogStore::open(o).value();
+  f.log = f.store->open(session, OpenMode::write).value();
+  return f;
 }
-const Level kWritingLevels[] = {{Durability::buffered, false}, {Durability::fsync, true}, {Durability::fsync, false}};
 
 /// Every segment file of a session, name -> bytes.
 std::map<std::string, std::string> snapshot(const fs::path& session_dir) {
@@ -89,13 +99,9 @@ TEST(LogFaults, shortWriteLeavesSegmentAsBeforeTheBatch) {
   for (const Level& l : kWritingLevels) {
     SCOPED_TRACE(name_of(l));
     TempDir dir;
-    auto o = test::options_in(dir, l.durability);
-    o.background_sync = l.background_sync;
+    auto o = test::options_for(dir, l);
     o.segment_bytes = 4096;  // about 3 batches per segment: many batches roll part-way
-    auto faults = FaultInjector::create();
-    o.fault_injector = faults;
-    auto store = LogStore::open(o).value();
-    auto log = store->open("s", OpenMode::write).value();
+    auto [faults, store, log] = open_with_faults(o);
     const fs::path session_dir = o.root / "s";
     test::append_range(*log, 1, 10, 5, 100);
     Sequence next = 11;
@@ -138,13 +144,9 @@ TEST(LogFaults, diskFullAppendIsStorageErrorAndStoredEventsIntact) {
   for (const Level& l : kWritingLevels) {
     SCOPED_TRACE(name_of(l));
     TempDir dir;
-    auto o = test::options_in(dir, l.durability);
-    o.background_sync = l.background_sync;
+    auto o = test::options_for(dir, l);
     o.segment_bytes = 16384;
-    auto faults = FaultInjector::create();
-    o.fault_injector = faults;
-    auto store = LogStore::open(o).value();
-    auto log = store->open("full", OpenMode::write).value();
+    auto [faults, store, log] = open_with_faults(o, "full");
     test::append_range(*log, 1, 100, 10);
     wait_secured(*log, 100);
     ASSERT_TRUE(faults->fail_writes_after(20000, ENOSPC));  // the disk fills up in a few batches
@@ -181,10 +183,7 @@ TEST(LogFaults, writeErrorsOfEveryKindStoreNothingOfTheBatch) {
   // EIO and ENOSPC failing the whole write (nothing reaches the file), then the same batch.
   TempDir dir;
   auto o = test::options_in(dir, Durability::buffered);
-  auto faults = FaultInjector::create();
-  o.fault_injector = faults;
-  auto store = LogStore::open(o).value();
-  auto log = store->open("s", OpenMode::write).value();
+  auto [faults, store, log] = open_with_faults(o);
   test::append_range(*log, 1, 20, 5);
   const auto before = snapshot(o.root / "s");
   for (int err : {EIO, ENOSPC}) {
@@ -207,10 +206,7 @@ TEST(LogFaults, failedInlineFsyncUndoesTheBatchAndTheNextAppendContinues) {
   auto o = test::options_in(dir, Durability::fsync);
   o.background_sync = false;
   o.segment_bytes = 4096;
-  auto faults = FaultInjector::create();
-  o.fault_injector = faults;
-  auto store = LogStore::open(o).value();
-  auto log = store->open("s", OpenMode::write).value();
+  auto [faults, store, log] = open_with_faults(o);
   test::append_range(*log, 1, 10, 5, 100);
   Sequence next = 11;
   for (int round = 0; round < 12; ++round) {  // some rounds roll (the roll's own fdatasync fails)
@@ -240,10 +236,7 @@ TEST(LogFaults, failedBackgroundFsyncPublishesNothingUntilARetrySucceeds) {
   TempDir dir;
   auto o = test::options_in(dir, Durability::fsync);
   o.background_sync = true;
-  auto faults = FaultInjector::create();
-  o.fault_injector = faults;
-  auto store = LogStore::open(o).value();
-  auto log = store->open("s", OpenMode::write).value();
+  auto [faults, store, log] = open_with_faults(o);
   test::append_range(*log, 1, 20, 5);
   wait_secured(*log, 20);
   ASSERT_TRUE(faults->fail(FileOp::sync, EIO));
@@ -276,10 +269,7 @@ TEST(LogFaults, failedBackgroundFsyncPublishesNothingUntilARetrySucceeds) {
 TEST(LogFaults, closeWithAFailingBackgroundFsyncCutsTheUnsecuredRecords) {
   TempDir dir;
   auto o = test::options_in(dir, Durability::fsync);
-  auto faults = FaultInjector::create();
-  o.fault_injector = faults;
-  auto store = LogStore::open(o).value();
-  auto log = store->open("s", OpenMode::write).value();
+  auto [faults, store, log] = open_with_faults(o);
   test::append_range(*log, 1, 20, 5);
   wait_secured(*log, 20);
   ASSERT_TRUE(faults->fail(FileOp::sync, EIO));
@@ -298,10 +288,7 @@ TEST(LogFaults, closeWithAFailingBackgroundFsyncCutsTheUnsecuredRecords) {
 TEST(LogFaults, slowFsyncGroupCommitsEverythingWrittenMeanwhile) {
   TempDir dir;
   auto o = test::options_in(dir, Durability::fsync);
-  auto faults = FaultInjector::create();
-  o.fault_injector = faults;
-  auto store = LogStore::open(o).value();
-  auto log = store->open("s", OpenMode::write).value();
+  auto [faults, store, log] = open_with_faults(o);
   ASSERT_TRUE(faults->delay(FileOp::sync, 50ms));
   const int n = 60;
   const auto t0 = std::chrono::steady_clock::now();
@@ -320,10 +307,7 @@ TEST(LogFaults, slowFsyncGroupCommitsEverythingWrittenMeanwhile) {
 TEST(LogFaults, readFailureIsReportedAndTheNextReadSucceeds) {
   TempDir dir;
   auto o = test::options_in(dir);
-  auto faults = FaultInjector::create();
-  o.fault_injector = faults;
-  auto store = LogStore::open(o).value();
-  auto log = store->open("s", OpenMode::write).value();
+  auto [faults, store, log] = open_with_faults(o);
   test::append_range(*log, 1, 50, 10);
   ASSERT_TRUE(faults->fail_next(FileOp::read, 1, EIO));
   auto r = log->read(EventQuery{});
@@ -349,10 +333,7 @@ TEST(LogFaults, noneFlushFailureKeepsTheRecordsPendingAndARetryWritesThem) {
   auto o = test::options_in(dir, Durability::none);
   o.flush_interval = std::chrono::milliseconds(1000 * 60);  // only readers and a full buffer flush
   o.buffer_bytes = 4096;
-  auto faults = FaultInjector::create();
-  o.fault_injector = faults;
-  auto store = LogStore::open(o).value();
-  auto log = store->open("s", OpenMode::write).value();
+  auto [faults, store, log] = open_with_faults(o);
   test::append_range(*log, 1, 5, 5);  // pending in user space
   const auto before = snapshot(o.root / "s");
   ASSERT_TRUE(faults->fail_writes_after(50, ENOSPC));
@@ -383,10 +364,7 @@ TEST(LogFaults, failedUndoRefusesAppendsAndReopenTreatsTheLeftoverAsATornTail) {
     SCOPED_TRACE(mid_frame ? "short write inside a frame" : "short write at a frame boundary");
     TempDir dir;
     auto o = test::options_in(dir, Durability::buffered);
-    auto faults = FaultInjector::create();
-    o.fault_injector = faults;
-    auto store = LogStore::open(o).value();
-    auto log = store->open("s", OpenMode::write).value();
+    auto [faults, store, log] = open_with_faults(o);
     test::append_range(*log, 1, 20, 5);
     auto b = test::make_batch(21, 5);
     const auto frames = frame_sizes(b);
@@ -425,13 +403,9 @@ TEST(LogFaults, reopenAfterRandomFaultsShowsExactlyTheAcceptedPrefix) {
   for (const Level& l : kWritingLevels) {
     SCOPED_TRACE(name_of(l));
     TempDir dir;
-    auto o = test::options_in(dir, l.durability);
-    o.background_sync = l.background_sync;
+    auto o = test::options_for(dir, l);
     o.segment_bytes = 4096;
-    auto faults = FaultInjector::create();
-    o.fault_injector = faults;
-    auto store = LogStore::open(o).value();
-    auto log = store->open("s", OpenMode::write).value();
+    auto [faults, store, log] = open_with_faults(o);
     std::atomic<bool> done{false};  // writer: main; reader: the reader thread (relaxed: a flag)
     std::thread reader([&] {
       while (!done.load(std::memory_order_relaxed)) {

@@ -126,6 +126,24 @@ inline LogStoreOptions options_in(const TempDir& dir, Durability d = Durability:
   return o;
 }
 
+/// One way of writing: a durability, and for fsync whether a background thread syncs.
+struct Level {
+  Durability durability;
+  bool background_sync;
+};
+inline std::string name_of(const Level& l) {
+  return std::string(to_string(l.durability)) +
+         (l.durability == Durability::fsync ? (l.background_sync ? "/bg" : "/inline") : "");
+}
+/// Every level that writes to the file at each append (all but Durability::none).
+inline constexpr Level kWritingLevels[] = {
+    {Durability::buffered, false}, {Durability::fsync, true}, {Durability::fsync, false}};
+inline LogStoreOptions options_for(const TempDir& dir, const Level& l) {
+  auto o = options_in(dir, l.durability);
+  o.background_sync = l.background_sync;
+  return o;
+}
+
 inline std::vector<std::filesystem::path> segment_files(const std::filesystem::path& session_dir) {
   std::vector<std::filesystem::path> out;
   for (const auto& e : std::filesystem::directory_iterator(session_dir))

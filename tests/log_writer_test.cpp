@@ -21,24 +21,13 @@ using namespace std::chrono_literals;
 using test::TempDir;
 namespace fs = std::filesystem;
 
-struct Level {
-  Durability durability;
-  bool background_sync;
-};
+using test::Level;
+using test::name_of;
+using test::options_for;
 const Level kLevels[] = {{Durability::none, false},
                          {Durability::buffered, false},
                          {Durability::fsync, true},
                          {Durability::fsync, false}};
-
-std::string name_of(const Level& l) {
-  return std::string(to_string(l.durability)) + (l.durability == Durability::fsync ? (l.background_sync ? "/bg" : "/inline") : "");
-}
-
-LogStoreOptions options_for(const TempDir& dir, const Level& l) {
-  auto o = test::options_in(dir, l.durability);
-  o.background_sync = l.background_sync;
-  return o;
-}
 
 TEST(LogWriter, everyDurabilityLevelStoresReadsBackAndSurvivesReopen) {
   for (const Level& l : kLevels) {

@@ -5,8 +5,7 @@
 // emitted() did not count them, that the store holds exactly what was accepted (nothing lost,
 // altered or added), and that the run still ends normally. Runs on a MemoryStore and a LogStore.
 #include "oracle.hpp"
-#include "run_test_support.hpp"
-#include "store_snapshot.hpp"
+#include "server_bad_input_fixture.hpp"
 
 #include <gtest/gtest.h>
 
@@ -33,19 +32,9 @@ using namespace std::chrono_literals;
 
 namespace {
 
-class RunContextBadInput : public ::testing::TestWithParam<StoreKind> {
+// start_seeded(): a server on s1 with known events stored and one completed run.
+class RunContextBadInput : public sessionring::test::ServerFixture {
  protected:
-  RunContextBadInput() : st_(GetParam()) {}
-
-  /// A server on s1 with known events stored and one completed run.
-  Result<SessionServer> start_seeded(SessionServerOptions o) {
-    auto server = SessionServer::start(std::move(o));
-    if (!server) return server;
-    for (int i = 0; i < 3; ++i) EXPECT_TRUE(server->session().append_wait(KnownEvent(i).input()).ok());
-    EXPECT_TRUE(server->execute_run(emitting(2), kWatchdog).ok());
-    return server;
-  }
-
   /// The events stored after `before` (which must all still be there, unaltered).
   std::vector<Event> added_since(const StoreSnapshot& before, SessionServer& server) {
     const StoreSnapshot now = take_snapshot(server.session().log());
@@ -59,8 +48,6 @@ class RunContextBadInput : public ::testing::TestWithParam<StoreKind> {
     for (const Event& e : events) out.push_back(e.type);
     return out;
   }
-
-  StoreUnderTest st_;
 };
 
 /// The four emit calls, each given the same event.

@@ -92,15 +92,10 @@ TEST_P(RunSchedulerBadInput, submitWithARunIdQueuedRunningOrRetainedIsValidation
   const StoreSnapshot before = take_snapshot(server->session().log());
   Gate gate;
   Counter started;
-  auto gated = [&](RunContext&) -> RunResult {
-    started.arrive();
-    gate.wait();
-    return std::string("gated");
-  };
   RunOptions running, queued;
   running.run_id = "running";
   queued.run_id = "queued";
-  ASSERT_TRUE(server->submit_run(gated, running).ok());
+  ASSERT_TRUE(server->submit_run(gated(gate, started), running).ok());
   started.wait_for(1);
   ASSERT_TRUE(server->submit_run(emitting(1), queued).ok());
   std::atomic<int> impostor_ran{0};
@@ -141,11 +136,7 @@ TEST_P(RunSchedulerBadInput, submitBeyondTheQueueIsMaxRunsExceededAndTheRefusedR
     const StoreSnapshot before = take_snapshot(server->session().log());
     Gate gate;
     Counter started;
-    ASSERT_TRUE(server->submit_run([&](RunContext&) -> RunResult {
-                        started.arrive();
-                        gate.wait();
-                        return std::string("gated");
-                      }).ok());
+    ASSERT_TRUE(server->submit_run(gated(gate, started)).ok());
     started.wait_for(1);
     for (std::uint32_t i = 0; i < max_queued; ++i) ASSERT_TRUE(server->submit_run(emitting(1)).ok());
     for (int attempt = 0; attempt < 2; ++attempt) {
@@ -337,11 +328,7 @@ TEST_P(RunSchedulerBadInput, drainWithANegativeTimeoutIsValidationErrorAndPastIt
   }
   Gate gate;
   Counter started;
-  ASSERT_TRUE(server->submit_run([&](RunContext&) -> RunResult {
-                        started.arrive();
-                        gate.wait();
-                        return std::string("gated");
-                      }).ok());
+  ASSERT_TRUE(server->submit_run(gated(gate, started)).ok());
   started.wait_for(1);
   for (auto timeout : {0ns, std::chrono::nanoseconds(1ms)}) {
     Status st = server->drain(timeout);

@@ -100,6 +100,15 @@ inline std::vector<Event> stored_of_type(SessionServer& server, EventType type) 
 }
 
 /// A task that emits `n` message_streamed events carrying 0..n-1 and returns "done".
+/// A task that arrives at `started`, then waits until `gate` opens, and returns "gated".
+inline RunTask gated(Gate& gate, Counter& started) {
+  return [&gate, &started](RunContext&) -> RunResult {
+    started.arrive();
+    gate.wait();
+    return std::string("gated");
+  };
+}
+
 inline RunTask emitting(int n) {
   return [n](RunContext& ctx) -> RunResult {
     for (int i = 0; i < n; ++i)

@@ -29,12 +29,35 @@ using namespace std::chrono_literals;
 
 namespace {
 
-class ServerBadInput : public sessionring::test::ServerFixture {};
-
 struct BadServerOption {
   std::string option;  // the message starts with it
   std::string shown;   // and contains this
   std::function<void(SessionServerOptions&)> apply;
+};
+
+class ServerBadInput : public sessionring::test::ServerFixture {
+ protected:
+  /// Each case, applied to options that attach to s1 and to options that create s2, makes
+  /// SessionServer::start (and, with `validate_too`, validate) answer validation_error with a
+  /// message that starts with the option and shows the bad value; no session is created.
+  void expect_start_refuses(const std::vector<BadServerOption>& cases, bool validate_too) {
+    for (const BadServerOption& c : cases) {
+      SCOPED_TRACE(c.option + " " + c.shown);
+      for (bool attach : {false, true}) {
+        auto o = attach ? attach_options(st_.store(), "s1") : server_options(st_.store(), 1, "s2");
+        c.apply(o);
+        if (validate_too) {
+          EXPECT_EQ(validate(o).code(), Errc::validation_error);
+        }
+        auto server = SessionServer::start(o);
+        ASSERT_FALSE(server.ok());
+        EXPECT_EQ(server.code(), Errc::validation_error);
+        EXPECT_EQ(server.error().message().rfind(c.option, 0), 0u) << server.error();
+        EXPECT_TRUE(names(server.error(), {c.shown}));
+      }
+    }
+    EXPECT_EQ(st_.store()->list_sessions().value(), std::vector<std::string>{"s1"});
+  }
 };
 
 }  // namespace
@@ -105,20 +128,7 @@ TEST_P(ServerBadInput, startWithAnyRunKnobOutOfRangeOrNegativeIsValidationErrorN
       {"stop_policy", "is not a StopPolicy value", [](auto& o) { o.stop_policy = static_cast<StopPolicy>(2); }},
       {"stop_policy", "is not a StopPolicy value", [](auto& o) { o.stop_policy = static_cast<StopPolicy>(255); }},
   };
-  for (const BadServerOption& c : cases) {
-    SCOPED_TRACE(c.option + " " + c.shown);
-    for (bool attach : {false, true}) {
-      auto o = attach ? attach_options(st_.store(), "s1") : server_options(st_.store(), 1, "s2");
-      c.apply(o);
-      EXPECT_EQ(validate(o).code(), Errc::validation_error);
-      auto server = SessionServer::start(o);
-      ASSERT_FALSE(server.ok());
-      EXPECT_EQ(server.code(), Errc::validation_error);
-      EXPECT_EQ(server.error().message().rfind(c.option, 0), 0u) << server.error();
-      EXPECT_TRUE(names(server.error(), {c.shown}));
-    }
-  }
-  EXPECT_EQ(st_.store()->list_sessions().value(), std::vector<std::string>{"s1"});
+  expect_start_refuses(cases, true);
   // Both ends of every range are accepted.
   const std::vector<std::function<void(SessionServerOptions&)>> edges = {
       [](auto& o) { o.max_concurrent_runs = 1; },
@@ -167,19 +177,7 @@ TEST_P(ServerBadInput, startWithAnEngineFieldTheServerOwnsOrOutOfRangeIsValidati
       {"engine.max_event_bytes", "= 511 is below 512, the size the runtime's run lifecycle events need",
        [](auto& o) { o.engine.max_event_bytes = 511; }},
   };
-  for (const BadServerOption& c : cases) {
-    SCOPED_TRACE(c.option + " " + c.shown);
-    for (bool attach : {false, true}) {
-      auto o = attach ? attach_options(st_.store(), "s1") : server_options(st_.store(), 1, "s2");
-      c.apply(o);
-      auto server = SessionServer::start(o);
-      ASSERT_FALSE(server.ok());
-      EXPECT_EQ(server.code(), Errc::validation_error);
-      EXPECT_EQ(server.error().message().rfind(c.option, 0), 0u) << server.error();
-      EXPECT_TRUE(names(server.error(), {c.shown}));
-    }
-  }
-  EXPECT_EQ(st_.store()->list_sessions().value(), std::vector<std::string>{"s1"});
+  expect_start_refuses(cases, false);
   EXPECT_TRUE(same_contents(before, st_.snapshot()));
   // engine.store equal to store is allowed.
   auto o = attach_options(st_.store(), "s1");

@@ -15,11 +15,13 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <limits>
 #include <map>
 #include <ostream>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace sessionring {
@@ -176,6 +178,28 @@ inline void expect_still_appends(Session& session, const StoreSnapshot& before) 
 }
 
 /// The error names what was wrong: its message contains every one of `names`.
+/// A read of an empty or inverted range (after >= before - 1, at or past the end of a log
+/// holding `seeded` events, at the top of the sequence space) succeeds and visits nothing.
+inline void expect_empty_ranges_visit_nothing(const SessionLog& log, Sequence seeded) {
+  const Sequence max = std::numeric_limits<Sequence>::max();
+  for (auto [after, before] : {std::pair{Sequence{3}, Sequence{3}}, std::pair{Sequence{3}, Sequence{4}},
+                               std::pair{Sequence{4}, Sequence{2}}, std::pair{seeded, max}, std::pair{max, max},
+                               std::pair{max - 1, max}, std::pair{Sequence{0}, Sequence{0}},
+                               std::pair{Sequence{0}, Sequence{1}}}) {
+    SCOPED_TRACE(std::to_string(after) + " < s < " + std::to_string(before));
+    EventQuery q;
+    q.after = after;
+    q.before = before;
+    int visited = 0;
+    Status st = log.read(q, [&](const EventView&) {
+      ++visited;
+      return true;
+    });
+    EXPECT_TRUE(st.ok()) << st.error();
+    EXPECT_EQ(visited, 0);
+  }
+}
+
 inline ::testing::AssertionResult names(const Error& e, std::initializer_list<std::string_view> needles) {
   if (e.message().empty()) return ::testing::AssertionFailure() << "empty message (" << to_string(e.code()) << ")";
   for (std::string_view n : needles)
