@@ -60,11 +60,11 @@ class SessionCore : public std::enable_shared_from_this<SessionCore> {
   std::atomic<bool> stop_requested{false};
 
   // Counters: written by the sequencer (relaxed: statistics only), read by stats().
-  std::atomic<std::uint64_t> events_sequenced{0};
-  std::atomic<std::uint64_t> duplicates{0};
-  std::atomic<std::uint64_t> batches{0};
-  std::atomic<std::uint64_t> oversize_events{0};
-  std::atomic<std::uint64_t> store_failures{0};
+  std::atomic<std::uint64_t> events_sequenced{0};  // events stamped with a sequence
+  std::atomic<std::uint64_t> duplicates{0};        // appends answered with an earlier sequence (INV-6)
+  std::atomic<std::uint64_t> batches{0};           // batches appended to the store
+  std::atomic<std::uint64_t> oversize_events{0};   // events published as kInStore markers
+  std::atomic<std::uint64_t> store_failures{0};    // store appends that failed
   std::atomic<std::uint64_t> unstored_at_stop{0};  // accepted events the store refused until stop gave up
   std::atomic<std::uint64_t> abandoned_waits{0};   // append_wait items dropped after their producer gave up (C3)
 

@@ -94,8 +94,8 @@ class FaultInjector {
   std::atomic<std::uint32_t> armed_{0};
   // Per operation: failures injected / operations delayed. Writer: before() (relaxed fetch_add:
   // counters only); readers: injected() / delayed() (relaxed: statistics).
-  std::array<std::atomic<std::uint64_t>, kFileOpCount> injected_{};
-  std::array<std::atomic<std::uint64_t>, kFileOpCount> delayed_{};
+  std::array<std::atomic<std::uint64_t>, kFileOpCount> injected_{};  // failures injected, per operation
+  std::array<std::atomic<std::uint64_t>, kFileOpCount> delayed_{};   // operations delayed, per operation
 };
 
 }  // namespace sessionring
