@@ -57,33 +57,44 @@ struct PushSubscription::State {
   }
 };
 
-PushSubscription::PushSubscription(std::unique_ptr<State> state) : state_(std::move(state)) {}
+PushSubscription::PushSubscription(std::shared_ptr<State> state) : state_(std::move(state)) {}
 
 PushSubscription PushSubscription::start(std::shared_ptr<detail::Subscriber> sub, Handler handler,
                                          ErrorHandler on_error) {
-  auto state = std::make_unique<State>();
+  auto state = std::make_shared<State>();
   state->sub = std::move(sub);
   state->handler = std::move(handler);
   state->on_error = std::move(on_error);
-  state->thread = std::thread([s = state.get()] { s->run(); });
+  // The thread holds the state too: a handler that destroys its own PushSubscription (release()
+  // detaches then) keeps running on state that stays alive until run() returns.
+  state->thread = std::thread([s = state] { s->run(); });
   return PushSubscription(std::move(state));
 }
 PushSubscription::PushSubscription(PushSubscription&&) noexcept = default;
 PushSubscription& PushSubscription::operator=(PushSubscription&& other) noexcept {
   if (this != &other) {
-    if (state_) (void)unsubscribe();
+    release();
     state_ = std::move(other.state_);
   }
   return *this;
 }
-PushSubscription::~PushSubscription() {
-  if (state_ && !state_->sub->is_closed()) (void)unsubscribe();
-  if (state_ && state_->thread.joinable()) state_->thread.join();
+PushSubscription::~PushSubscription() { release(); }
+
+void PushSubscription::release() noexcept {
+  if (!state_) return;
+  (void)state_->sub->unsubscribe();  // Errc::closed if already unsubscribed: nothing to do
+  if (state_->thread.joinable()) {
+    if (state_->thread.get_id() == std::this_thread::get_id())
+      state_->thread.detach();  // inside the handler: the thread ends when it returns
+    else
+      state_->thread.join();
+  }
+  state_.reset();
 }
 
 Status PushSubscription::unsubscribe() {
   if (!state_) return Status(Errc::closed, "this PushSubscription was moved from");
-  Status st = state_->sub->unsubscribe();  // wakes the thread's poll_wait
+  Status st = state_->sub->unsubscribe();  // (U1): no handler call starts after this (U2)
   if (state_->thread.joinable() && state_->thread.get_id() != std::this_thread::get_id()) state_->thread.join();
   return st;
 }

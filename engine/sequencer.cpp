@@ -10,17 +10,20 @@
 #include <chrono>
 #include <optional>
 #include <thread>
+#include <unordered_set>
 
 namespace sessionring::detail {
 
 Sequencer::Sequencer(SessionCore& core) : core_(core) {
   const std::size_t batch = core.options.max_batch;
   items_.resize(batch);
+  taken_.resize(batch, false);
   views_.reserve(batch);
   records_.reserve(batch);
   hashes_.reserve(batch);
   batch_hashes_.reserve(batch);
   stored_items_.reserve(batch);
+  batch_dups_.reserve(batch);
   waiters_.reserve(64);
 }
 
@@ -97,7 +100,11 @@ void Sequencer::run() {
                                                                   std::to_string(lost) +
                                                                   " accepted events could not be stored before stop" +
                                                                   core_.store_error_text()));
-        for (std::size_t i = 0; i < retry_; ++i) delete[] items_[i].spill;
+        for (std::size_t i = 0; i < retry_; ++i) {
+          if (items_[i].completion != nullptr)  // kept with a fire-and-forget copy of its id (refuse())
+            items_[i].completion->complete(items_[i].reserved, 0, Errc::storage_error, false);
+          delete[] items_[i].spill;
+        }
         retry_ = 0;
         stalled_ = false;
         set_health(true, false);
@@ -106,7 +113,10 @@ void Sequencer::run() {
       retry_ = 0;
     } else {
       n = core_.queue->pop_bulk(items_.data(), items_.size());  // (1) drain a batch
-      if (n > 0) release_credits(n);
+      if (n > 0) {
+        std::fill_n(taken_.begin(), n, false);  // fresh items: not taken yet
+        release_credits(n);
+      }
     }
     if (n > 0) {
       process(n);
@@ -138,6 +148,7 @@ void Sequencer::process(std::size_t n) {
   records_.clear();
   hashes_.clear();
   stored_items_.clear();
+  batch_dups_.clear();
   Sequence next = written_ + 1;
   // Hash every caller-supplied id first and prefetch its probe slot, so the batch's index
   // misses overlap.
@@ -145,8 +156,9 @@ void Sequencer::process(std::size_t n) {
   for (std::size_t i = 0; i < n; ++i) {
     IngestItem& item = items_[i];
     // An append_wait item its producer abandoned (stalled sequencer, (C3)) is dropped: the
-    // producer was told storage_error. A dropped item is marked by size 0.
-    if (item.completion != nullptr && !item.completion->take(item.reserved)) {  // (C4)
+    // producer was told storage_error. A dropped item is marked by size 0. An item kept from a
+    // refused batch (refuse()) was taken then and is not taken again.
+    if (item.completion != nullptr && !taken_[i] && !item.completion->take(item.reserved)) {  // (C4)
       core_.abandoned_waits.fetch_add(1, std::memory_order_relaxed);  // relaxed: statistics
       delete[] item.spill;
       item.spill = nullptr;
@@ -176,6 +188,12 @@ void Sequencer::process(std::size_t n) {
     if (*dup != 0) {
       core_.duplicates.fetch_add(1, std::memory_order_relaxed);  // relaxed: statistics
       if (item.completion != nullptr) waiters_.push_back({item.completion, *dup, true, item.reserved});
+      if (*dup > written_) {
+        // A copy of an event of this very batch: keep the item until the batch is stored. If
+        // the store refuses the batch, refuse() decides its fate with the original's.
+        batch_dups_.push_back(i);
+        continue;
+      }
       delete[] item.spill;
       item.spill = nullptr;
       item.size = 0;
@@ -214,6 +232,11 @@ void Sequencer::process(std::size_t n) {
       delete[] item.spill;
       item.spill = nullptr;
     }
+    for (std::size_t idx : batch_dups_) {  // their waiters were queued at dedupe time
+      delete[] items_[idx].spill;
+      items_[idx].spill = nullptr;
+      items_[idx].size = 0;
+    }
   }
   // (6) publish what the store has secured (INV-2), then (7) answer waiting producers
   publish_secured();
@@ -233,31 +256,45 @@ void Sequencer::refuse(std::size_t n, const Error& e) {
   core_.store_failures.fetch_add(1, std::memory_order_relaxed);  // relaxed: statistics
   core_.set_last_store_error(e);
   ++failures_in_a_row_;
-  // Duplicates answered against an event of this failed batch: that sequence is void.
-  std::erase_if(waiters_, [&](const Waiter& w) {
-    if (w.sequence <= written_) return false;
-    w.completion->complete(w.generation, 0, Errc::storage_error, false);
-    return true;
-  });
-  // Producers that wait get the error (their events are not stored; they know it). Fire-and-
-  // forget events are kept, in order, and offered again after a back-off: never a silent drop.
+  // Waiters of copies of an event of this failed batch (batch_dups_): that sequence is void.
+  // Their items are still in items_ and are answered (or kept) below with the others.
+  std::erase_if(waiters_, [&](const Waiter& w) { return w.sequence > written_; });
+  // Fire-and-forget events are kept, in order, and offered again after a back-off: never a
+  // silent drop. Producers that wait get the error (their events are not stored; they know
+  // it) — unless a fire-and-forget copy of the same id is kept: that copy will be stored, so
+  // the waiting copy is kept too (already taken) and answered by the retry, stored or
+  // duplicate (issue 12: an append_wait answer is always true).
+  const std::unordered_set<std::string_view> kept_ids = batch_dups_.empty() ? std::unordered_set<std::string_view>{}
+                                                                            : fire_and_forget_ids(n);
   std::size_t keep = 0;
   for (std::size_t i = 0; i < n; ++i) {
     IngestItem& item = items_[i];
-    if (item.size == 0) continue;  // dropped: a duplicate, or abandoned by its producer
-    if (item.completion != nullptr) {
+    if (item.size == 0) continue;  // dropped: a duplicate of a stored event, or abandoned by its producer
+    const bool waits = item.completion != nullptr;
+    if (waits && !kept_ids.contains(EventRecord::id_of(item.record()))) {
       item.completion->complete(item.reserved, 0, Errc::storage_error, false);
       delete[] item.spill;
-    } else {
-      EventRecord::set_sequence(item.record(), 0);
-      items_[keep++] = item;
+      continue;
     }
+    EventRecord::set_sequence(item.record(), 0);
+    taken_[keep] = waits;
+    items_[keep++] = item;
   }
+  batch_dups_.clear();
   retry_ = keep;
   append_failing_ = true;
   stalled_ = keep > 0;
   set_health(true, stalled_);
   answer_waiters();  // duplicates of published events need no store
+}
+
+std::unordered_set<std::string_view> Sequencer::fire_and_forget_ids(std::size_t n) const {
+  std::unordered_set<std::string_view> ids;
+  for (std::size_t i = 0; i < n; ++i) {
+    const IngestItem& item = items_[i];
+    if (item.size != 0 && item.completion == nullptr) ids.insert(EventRecord::id_of(item.record()));
+  }
+  return ids;
 }
 
 void Sequencer::set_health(bool failing, bool stalled) {

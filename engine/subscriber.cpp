@@ -53,7 +53,7 @@ Result<std::size_t> Subscriber::poll(FunctionRef<void(const EventView&)> handler
   for (;;) {
     // (2) deliver until nothing is available or max is reached; each step makes progress
     // (delivers, advances the cursor past filtered events, or switches ring <-> store).
-    while (delivered < max) {
+    while (delivered < max && !stopping()) {
       const Sequence head = core_->ring.cursor();  // (R0) acquire, pairs with publish (P1)
       if (mode_ == Mode::ring) {
         if (next_ > head) break;
@@ -114,6 +114,7 @@ Status Subscriber::read_ring(FunctionRef<void(const EventView&)>& handler, std::
   }
   std::size_t n = 0;
   for (Sequence s = next_; s <= head && n < max; ++s) {
+    if (stopping()) return {};  // the call in progress (if any) was the last one
     std::size_t size = 0;
     const RingBuffer::Read r = ring.read(s, buf_.data(), size);  // (R1..R3) copy, then validate
     if (r == RingBuffer::Read::lapped) {
@@ -153,7 +154,12 @@ Status Subscriber::read_store(FunctionRef<void(const EventView&)>& handler, std:
   if (!filter_all_) q.filter = filter_;
   q.limit = max;
   std::size_t n = 0;
+  bool stopped = false;
   Status st = core_->log->read(q, [&](const EventView& v) {
+    if (stopping()) {  // the cursor stays on v: nothing past it was scanned
+      stopped = true;
+      return false;
+    }
     deliver(handler, v, delivered);
     set_cursor(v.sequence_number + 1);
     ++n;
@@ -161,6 +167,7 @@ Status Subscriber::read_store(FunctionRef<void(const EventView&)>& handler, std:
   });
   store_reads_.fetch_add(1, std::memory_order_relaxed);  // relaxed: statistics
   if (!st) return st;
+  if (stopped) return {};
   if (n < max) set_cursor(hi + 1);  // everything up to hi was scanned
   maybe_rejoin(core_->ring.cursor());  // (5) back inside the ring's window?
   return {};

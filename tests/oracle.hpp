@@ -64,6 +64,17 @@ constexpr std::size_t scaled(std::size_t quick, std::size_t full, std::size_t fl
 /// wake-up, gating), never a slow machine.
 inline std::chrono::seconds patience() { return std::chrono::seconds(120 * kSlow); }
 
+/// Polls `pred` every millisecond until it holds (true) or patience() ran out (false).
+template <class Pred>
+bool eventually(Pred pred) {
+  const auto deadline = std::chrono::steady_clock::now() + patience();
+  while (!pred()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return true;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Watchdog: aborts the test binary (ctest reports the failure) if the scope is not left within
 // the limit. A lost wake-up would otherwise hang the suite instead of failing it.
@@ -184,7 +195,8 @@ struct StoreControl {
   std::condition_variable cv;
   bool block = false;      // guarded by m: appends wait while true
   int entered_blocked = 0; // guarded by m: appends that found `block` set
-  std::atomic<int> fail_next{0};          // the next N appends fail with storage_error
+  std::atomic<int> fail_next{0};          // the next N appends fail with storage_error ...
+  std::atomic<int> pass_first{0};         // ... after this many more appends went through
   std::atomic<int> fail_reads{0};         // the next N reads fail with storage_error
   std::atomic<std::uint64_t> appends{0};  // successful appends
   std::atomic<std::size_t> largest_batch{0};  // events in the largest batch offered to append
@@ -233,7 +245,9 @@ class ControlledLog final : public SessionLog {
       }
     }
     if (batch.size() > c_->largest_batch.load()) c_->largest_batch.store(batch.size());  // one writer
-    if (c_->fail_next.load() > 0) {
+    if (c_->pass_first.load() > 0) {
+      c_->pass_first.fetch_sub(1);
+    } else if (c_->fail_next.load() > 0) {
       c_->fail_next.fetch_sub(1);
       return Status(Errc::storage_error, "injected failure");
     }

@@ -91,6 +91,98 @@ TEST(Sequencer, fireAndForgetDuplicatesInOneBatchAreDropped) {
   EXPECT_EQ(s->stats().duplicates, 5u);
 }
 
+namespace {
+/// An end marker, appended again while the sequencer answers storage_error (it still retries a
+/// refused batch, docs/design.md §11): once it is stored, everything queued before it is too.
+void append_wait_until_stored(Producer& p) {
+  for (;;) {
+    auto r = p.append_wait(ev(EventType::run_completed, "r", "end"));
+    if (r.ok()) return;
+    ASSERT_EQ(r.code(), Errc::storage_error) << r.error();
+  }
+}
+
+/// Issue 12, defect 3: append_wait(X) and append(X) of one id in one batch that the store
+/// refuses. `wait_first`: the append_wait copy is queued before the fire-and-forget one.
+/// Claims: an append() that returned Ok is stored exactly once; an append_wait answer is true
+/// (Ok: X is stored at that sequence; storage_error: X is not stored at all).
+void sameIdInARefusedBatch(bool wait_first) {
+  auto store = std::make_shared<ControlledStore>();
+  auto s = Session::open(options(store));
+  ASSERT_TRUE(s.ok());
+  auto p0 = s->producer();
+  auto pf = s->producer();
+  ASSERT_TRUE(p0.ok() && pf.ok());
+  Watchdog dog("same id in a refused batch");
+  store->control().block_appends();
+  ASSERT_TRUE(p0->append(ev(EventType::run_started, "r", "blocker")).ok());
+  ASSERT_TRUE(store->control().wait_blocked(1));
+  auto fire = [&] { ASSERT_TRUE(pf->append(ev(EventType::tool_call_started, "r", "forget", "X")).ok()); };
+  if (!wait_first) fire();
+  auto waited = std::async(std::launch::async, [&s] {
+    auto p = s->producer();
+    EXPECT_TRUE(p.ok());
+    return p->append_wait(ev(EventType::tool_call_started, "r", "wait", "X"));
+  });
+  while (s->stats().ingest_depth_approx < (wait_first ? 1u : 2u)) std::this_thread::yield();
+  if (wait_first) fire();
+  while (s->stats().ingest_depth_approx < 2) std::this_thread::yield();
+  store->control().pass_first = 1;  // the blocked batch is stored ...
+  store->control().fail_next = 1;   // ... and the next, holding both copies, is refused once
+  store->control().unblock_appends();
+  auto answer = waited.get();
+  append_wait_until_stored(*p0);  // everything retried before it is stored by then
+  std::vector<Event> copies;
+  for (const Event& e : stored(s->log()))
+    if (e.id == "X") copies.push_back(e);
+  ASSERT_EQ(copies.size(), 1u) << "append(X) returned Ok: X must be stored exactly once";
+  if (answer.ok()) {
+    EXPECT_EQ(answer->sequence, copies[0].sequence_number) << "append_wait(X) answered another sequence";
+  } else {
+    ADD_FAILURE() << "append_wait(X) answered " << answer.error() << " but X is stored as #"
+                  << copies[0].sequence_number;
+  }
+  EXPECT_EQ(s->stats().store_failures, 1u);
+}
+}  // namespace
+
+TEST(Sequencer, sameIdWaitedThenFireAndForgetInARefusedBatchIsStoredOnceAndAnsweredTruly) {
+  sameIdInARefusedBatch(/*wait_first=*/true);
+}
+
+TEST(Sequencer, sameIdFireAndForgetThenWaitedInARefusedBatchIsStoredOnceAndAnsweredTruly) {
+  sameIdInARefusedBatch(/*wait_first=*/false);
+}
+
+TEST(Sequencer, sameIdWaitedTwiceInARefusedBatchIsNotStoredAndBothAreTold) {
+  auto store = std::make_shared<ControlledStore>();
+  auto s = Session::open(options(store));
+  ASSERT_TRUE(s.ok());
+  auto p0 = s->producer();
+  ASSERT_TRUE(p0.ok());
+  Watchdog dog("same id waited twice in a refused batch");
+  store->control().block_appends();
+  ASSERT_TRUE(p0->append(ev(EventType::run_started, "r", "blocker")).ok());
+  ASSERT_TRUE(store->control().wait_blocked(1));
+  auto wait_x = [&s] {
+    return std::async(std::launch::async, [&s] {
+      auto p = s->producer();
+      EXPECT_TRUE(p.ok());
+      return p->append_wait(ev(EventType::tool_call_started, "r", "wait", "X"));
+    });
+  };
+  auto a = wait_x();
+  auto b = wait_x();
+  while (s->stats().ingest_depth_approx < 2) std::this_thread::yield();
+  store->control().pass_first = 1;
+  store->control().fail_next = 1;
+  store->control().unblock_appends();
+  EXPECT_EQ(a.get().code(), Errc::storage_error);
+  EXPECT_EQ(b.get().code(), Errc::storage_error);
+  append_wait_until_stored(*p0);
+  for (const Event& e : stored(s->log())) EXPECT_NE(e.id, "X") << "both were told X is not stored";
+}
+
 TEST(Sequencer, duplicateOfAnEventFarBackAnswersItsSequence) {
   auto s = Session::open(options());
   ASSERT_TRUE(s.ok());
@@ -338,7 +430,12 @@ TEST(Sequencer, publishesOnlyWhatTheStoreHasSecured) {
     } else {
       ASSERT_TRUE(p->append(ev(EventType::message_streamed, "r", "x")).ok());
     }
-    EXPECT_LE(s->latest_sequence(), c.secured.load());
+    // Read in the order the claim needs: the published cursor first, then the secured mark
+    // (which only grows). Inside one EXPECT_LE the two loads are unordered (GCC evaluates the
+    // right one first), so a secure() between them made this fail spuriously.
+    const Sequence published = s->latest_sequence();
+    const Sequence secured = c.secured.load();
+    EXPECT_LE(published, secured);
   }
   subscriber.join();
   done = true;

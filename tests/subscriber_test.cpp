@@ -671,16 +671,6 @@ struct Received {
   }
 };
 
-template <class Pred>
-bool eventually(Pred pred) {
-  const auto deadline = std::chrono::steady_clock::now() + patience();
-  while (!pred()) {
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(1ms);
-  }
-  return true;
-}
-
 }  // namespace
 
 TEST(PushSubscription, deliversEverythingAndStopsOnUnsubscribe) {

@@ -13,6 +13,8 @@
 
 #include <cstdint>
 #include <span>
+#include <string_view>
+#include <unordered_set>
 #include <vector>
 
 namespace sessionring::detail {
@@ -34,6 +36,8 @@ class Sequencer {
   /// The batch items_[0, n) was not stored (`e`): append_wait items get storage_error,
   /// fire-and-forget items are kept, in order, for a retry after a back-off.
   void refuse(std::size_t n, const Error& e);
+  /// The ids of the fire-and-forget items of items_[0, n) (refuse() of a batch with copies).
+  std::unordered_set<std::string_view> fire_and_forget_ids(std::size_t n) const;
   void publish_secured();
   /// Stopping while the store never secured what it accepted: answer and report instead of hanging.
   void give_up_unsecured();
@@ -60,6 +64,8 @@ class Sequencer {
   Sequence published_ = 0;  // last sequence published to the ring
   std::vector<IngestItem> items_;  // pop buffer; items [0, retry_) wait to be stored again
   std::size_t retry_ = 0;
+  std::vector<bool> taken_;        // per items_ slot: an append_wait item kept by refuse(), taken (C4) already
+  std::vector<std::size_t> batch_dups_;  // index in items_ of each copy of an event of the batch being built
   std::vector<EventView> views_;
   std::vector<std::span<const std::byte>> records_;
   std::vector<std::uint64_t> batch_hashes_;  // hash of every popped item's id

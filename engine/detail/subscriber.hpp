@@ -45,6 +45,14 @@ class Subscriber {
   bool is_closed() const noexcept { return unsubscribed_.load(std::memory_order_seq_cst); }  // pairs with (U1)
 
  private:
+  /// Poll thread, before each delivery: unsubscribe() was called (from another thread, or from
+  /// the handler that just returned), so no further handler call may start. (U2) seq_cst load,
+  /// pairs with (U1): an unsubscribe() that returned before this load is seen by it.
+  bool stopping() const noexcept { return unsubscribed_.load(std::memory_order_seq_cst); }
+
+ public:
+
+ private:
   enum class Mode : std::uint8_t { ring, store };
   Status read_ring(FunctionRef<void(const EventView&)>& handler, std::size_t max, Sequence head, std::size_t& delivered);
   Status read_store(FunctionRef<void(const EventView&)>& handler, std::size_t max, std::size_t& delivered);

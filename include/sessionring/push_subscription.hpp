@@ -34,7 +34,11 @@ class PushSubscription {
   PushSubscription& operator=(PushSubscription&&) noexcept;
   ~PushSubscription();
 
-  /// Stops the thread (after the handler call in progress) and detaches. Second call: Errc::closed.
+  /// Stops delivery: at most the handler call in progress completes; no later call starts.
+  /// From another thread it returns once the push thread has ended (within one handler call);
+  /// from inside the handler it returns at once and the thread ends when the handler returns.
+  /// Second call: Errc::closed. Destroying or move-assigning over a PushSubscription does the
+  /// same, also from inside its own handler (the thread's state lives until the thread ends).
   Status unsubscribe();
 
   /// Observers, from any thread.
@@ -53,9 +57,11 @@ class PushSubscription {
  private:
   friend class Session;
   struct State;
-  explicit PushSubscription(std::unique_ptr<State> state);
+  explicit PushSubscription(std::shared_ptr<State> state);
   static PushSubscription start(std::shared_ptr<detail::Subscriber> sub, Handler handler, ErrorHandler on_error);
-  std::unique_ptr<State> state_;
+  /// unsubscribe(), then joins the thread, or detaches it when called on the thread itself.
+  void release() noexcept;
+  std::shared_ptr<State> state_;  // shared with the push thread, which keeps it alive until it ends
 };
 
 }  // namespace sessionring
