@@ -91,10 +91,18 @@ Status LogState::activate_ids() {
   };
   EventQuery all;
   if (Status st = read(all, add); !st) return st;
-  // ... and the records published meanwhile under it (secured_ cannot move while it is held).
+  // ... and the records published meanwhile, with the publish mutex held: secured_ cannot
+  // move, and in Durability::none what the writer still holds in user space is handed to the
+  // OS first (read() did that for what it read; skipping it here read a file that ended before
+  // a published record and answered damaged_store on a healthy log: issue 12, defect 5).
+  // Lock order as in publish(): the publish mutex, then ids_mutex_.
+  std::lock_guard publishing(publish_mutex_);
+  const Sequence hi = secured_.load(std::memory_order_acquire);  // (L2) pairs with (L1)
+  if (flushed_.load(std::memory_order_relaxed) < hi && flusher_ != nullptr)  // relaxed: the mutex orders it
+    if (Status st = flusher_->flush_locked(); !st) return st;
   std::unique_lock lock(ids_mutex_);
   all.after = done;
-  if (Status st = read_records(all, secured_.load(std::memory_order_acquire), add); !st) return st;  // (L2) pairs with (L1)
+  if (Status st = read_records(all, hi, add); !st) return st;
   ids_ = std::move(built);
   ids_active_ = true;
   return {};
@@ -334,7 +342,12 @@ void LogState::refresh() {
   }
 }
 
-Result<bool> LogState::refresh_segment(Segment& seg) {
+Sequence LogState::refresh_limit_locked() {
+  if (!mark_.is_open()) mark_ = CommitMark::open_existing(cfg_.dir);
+  return mark_.load().value_or(~Sequence{0});  // (K2) inside load()
+}
+
+Result<bool> LogState::refresh_segment(Segment& seg, Sequence limit) {
   auto file = File::open(seg.path, O_RDONLY);
   if (!file) return file.error();
   auto size = file->size();
@@ -346,8 +359,9 @@ Result<bool> LogState::refresh_segment(Segment& seg) {
   const Sequence before = next;
   std::uint64_t end = from;
   // Stops quietly at the first frame that is not complete and valid: the writer may be in
-  // the middle of writing it. `sessionring verify` reports real damage.
-  while (reader.next() == FrameReader::Step::record && reader.header().sequence == next) {
+  // the middle of writing it. `sessionring verify` reports real damage. Never past the
+  // writer's commit mark: a frame above it may still be undone (issue 12, defect 4).
+  while (next <= limit && reader.next() == FrameReader::Step::record && reader.header().sequence == next) {
     note_record(seg, next, reader.frame_offset(), lf::kFrameHeaderBytes + reader.payload().size(),
                 EventRecord::id_of(reader.payload().data()));
     ++next;
@@ -361,9 +375,11 @@ Result<bool> LogState::refresh_segment(Segment& seg) {
 }
 
 Status LogState::refresh_locked() {
+  const Sequence limit = refresh_limit_locked();
   auto seg = last_segment();
   auto next_segment = [&]() -> Result<bool> {
     const Sequence first = secured_.load(std::memory_order_relaxed) + 1;  // relaxed: the publisher's own value
+    if (first > limit) return false;  // a segment the writer may still remove (a failed roll)
     const std::string path = cfg_.dir + "/" + lf::segment_name(first);
     auto file = File::open(path, O_RDONLY);
     if (!file) return file.code() == Errc::not_found ? Result<bool>(false) : Result<bool>(file.error());
@@ -371,7 +387,7 @@ Status LogState::refresh_locked() {
     if (!header || *header != first) return false;  // still being created, or not ours to judge
     if (seg) {
       // The writer finished `seg` before creating the next one: pick up its last records.
-      auto more = refresh_segment(*seg);
+      auto more = refresh_segment(*seg, limit);
       if (!more) return more.error();
       if (secured_.load(std::memory_order_relaxed) + 1 != first) return true;  // relaxed: own value
     }
@@ -384,7 +400,7 @@ Status LogState::refresh_locked() {
     if (!*opened) return {};
   }
   for (int round = 0; round < 64; ++round) {
-    auto progressed = refresh_segment(*seg);
+    auto progressed = refresh_segment(*seg, limit);
     if (!progressed) return progressed.error();
     if (*progressed) continue;
     auto moved = next_segment();

@@ -44,6 +44,9 @@ Result<std::unique_ptr<LogWriter>> LogWriter::start(std::shared_ptr<LogState> st
       w->synced_end_ = w->file_end_;  // recovered from the files: treated as synced
       w->file_ = std::make_shared<File>(std::move(*f));
     }
+    auto mark = CommitMark::create(w->state_->dir(), latest);
+    if (!mark) return mark.error();
+    w->mark_ = std::move(*mark);
     w->state_->attach_writer(w.get());
   }
   if (needs_thread) w->background_ = std::thread([p = w.get()] { p->background_loop(); });
@@ -51,6 +54,11 @@ Result<std::unique_ptr<LogWriter>> LogWriter::start(std::shared_ptr<LogState> st
 }
 
 LogWriter::~LogWriter() { (void)close(); }
+
+void LogWriter::mark_locked() noexcept {
+  const Sequence accepted = std::min(on_os_, written_.load(std::memory_order_relaxed));  // relaxed: own value
+  mark_.store(cfg_.durability == Durability::fsync ? std::min(synced_, accepted) : accepted);
+}
 
 void LogWriter::append_frame(std::span<const std::byte> record, Sequence seq) {
   const std::size_t frame = lf::kFrameHeaderBytes + record.size();
@@ -265,6 +273,7 @@ Status LogWriter::append(const AppendBatch& batch) {
         if (Status st = write_pending_locked(); !st) return fail_batch(st);  // earlier batches stay pending
       written_.store(last, std::memory_order_relaxed);  // relaxed: see the declaration
       state_->publish(last);  // none secures nothing more than acceptance (docs/store.md)
+      mark_locked();          // what of it is on the OS
       if (pending_size_ > 0 && (undo.pending == 0 || rolled_old_)) {
         // Empty -> non-empty: start the idle clock and wake the flush thread (only then: a
         // wake-up per append would cost a context switch and contend for the mutex).
@@ -276,6 +285,7 @@ Status LogWriter::append(const AppendBatch& batch) {
     case Durability::buffered:
       if (Status st = write_pending_locked(); !st) return fail_batch(st);
       written_.store(last, std::memory_order_relaxed);  // relaxed: see the declaration
+      mark_locked();  // before readers in this process: a follower never lags them by design
       state_->publish(last);
       return {};
     case Durability::fsync:
@@ -290,6 +300,7 @@ Status LogWriter::append(const AppendBatch& batch) {
       if (Status st = file_->datasync(); !st) return fail_batch(st);
       written_.store(last, std::memory_order_relaxed);  // relaxed: see the declaration
       synced_ = last;
+      mark_locked();
       state_->publish(last);
       return {};
   }
@@ -306,8 +317,12 @@ void LogWriter::background_loop() {
       if (stop_) return;
       cv_.wait_until(lock, pending_since_ + cfg_.flush_interval, [&] { return stop_ || pending_size_ == 0; });
       if (stop_) return;
-      if (pending_size_ > 0 && !state_->failed_for_good_locked())
-        if (!write_pending_locked()) pending_since_ = std::chrono::steady_clock::now();  // retry an interval later
+      if (pending_size_ > 0 && !state_->failed_for_good_locked()) {
+        if (write_pending_locked())
+          mark_locked();
+        else
+          pending_since_ = std::chrono::steady_clock::now();  // retry an interval later
+      }
     }
   }
   sync_loop(lock);
@@ -356,6 +371,7 @@ void LogWriter::sync_loop(std::unique_lock<std::mutex>& lock) {
       backoff = std::chrono::milliseconds(1);
       state_->recover();
     }
+    mark_locked();
     state_->publish(synced_);
     cv_.notify_all();  // appends waiting for room in unsynced_
   }
@@ -383,6 +399,7 @@ Status LogWriter::close() {
         synced_ = on_os_;
         sync_retrying_ = false;
         state_->recover();
+        mark_locked();
         state_->publish(synced_);
       } else if (keep_unsynced_) {
         // Never secured, never published: cut them off, so a reopen shows the secured prefix.
@@ -390,6 +407,7 @@ Status LogWriter::close() {
       }
     }
     if (!result) state_->fail(result.error());
+    if (result && cfg_.durability != Durability::fsync) mark_locked();  // none: the final flush
   }
   state_->detach_writer();
   file_.reset();

@@ -9,6 +9,7 @@
 // then stores secured_ with seq_cst (P1 of WaitGate) and notifies the gate.
 #pragma once
 #include "detail/id_index.hpp"
+#include "detail/log_commit_mark.hpp"
 #include "detail/log_scan.hpp"
 #include "detail/log_segment.hpp"
 #include "detail/wait_gate.hpp"
@@ -122,8 +123,12 @@ class LogState final : public ScanSink {
   /// process (publish mutex). Errors leave the state as it was.
   void refresh();
   Status refresh_locked();
-  /// Scans `seg` from its visible end; returns whether it found new records.
-  Result<bool> refresh_segment(Segment& seg);
+  /// Scans `seg` from its visible end up to `limit` (the writer's commit mark); returns whether
+  /// it found new records.
+  Result<bool> refresh_segment(Segment& seg, Sequence limit);
+  /// The highest sequence a refresh may publish: the writer's commit mark, or no limit for a
+  /// log without a mark file (written before it existed).
+  Sequence refresh_limit_locked();
   /// Durability::none: make sure records up to `seq` are in the files.
   Status ensure_flushed(Sequence seq);
   Status read_records(const EventQuery& q, Sequence last, FunctionRef<bool(const EventView&)> visit) const;
@@ -148,6 +153,7 @@ class LogState final : public ScanSink {
   std::uint32_t records_since_entry_ = 0;                        // sparse index cadence
   std::uint64_t bytes_since_entry_ = 0;
   TailFlusher* flusher_ = nullptr;
+  CommitMark mark_;  // refresh only: the writer's <session>/COMMIT (another process), once it exists
   std::optional<Error> failure_;
   bool sticky_ = false;  // failure_ is for good (fail()), not transient (fail_transient())
 

@@ -19,6 +19,7 @@
 //    while the sync thread rewrites that copy in place and syncs again, with back-off, until
 //    one succeeds. Nothing is published before it does (INV-2).
 #pragma once
+#include "detail/log_commit_mark.hpp"
 #include "detail/log_file.hpp"
 #include "detail/log_lock.hpp"
 #include "detail/log_state.hpp"
@@ -96,6 +97,9 @@ class LogWriter final : public TailFlusher {
   Status rewrite_unsynced_locked();
   void sync_failed_locked(const Error& e);
   void append_frame(std::span<const std::byte> record, Sequence seq);
+  /// Stores the commit mark (what can no longer be undone: fsync synced_, else the accepted
+  /// records on the OS) for followers in other processes. After every step that moves it.
+  void mark_locked() noexcept;
   void background_loop();
   void sync_loop(std::unique_lock<std::mutex>& lock);
 
@@ -103,6 +107,7 @@ class LogWriter final : public TailFlusher {
   const Config cfg_;
   const bool keep_unsynced_;  // fsync + background_sync: unsynced_ is kept
   WriterLock lock_;  // held for the writer's life (writer_conflict for anyone else)
+  CommitMark mark_;  // <session>/COMMIT: followers in other processes read no further
 
   std::shared_ptr<Segment> segment_;  // current segment; null until the first append of an empty log
   std::shared_ptr<File> file_;        // its file, read-write (shared with the sync thread)
