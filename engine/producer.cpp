@@ -154,9 +154,19 @@ Status ProducerImpl::push(const EventInput& in, const AppendOptions& options, Co
 }
 
 Result<AppendResult> ProducerImpl::push_wait(const EventInput& in, const AppendOptions& options) {
+  if (auto gen = push_armed(in, options); !gen) return gen.error();
+  return await_answer();
+}
+
+Result<std::uint32_t> ProducerImpl::push_armed(const EventInput& in, const AppendOptions& options) {
   Completion& c = slot_->completion;
   const std::uint32_t gen = c.arm();
   if (Status st = push(in, options, &c, gen); !st) return st.error();
+  return gen;
+}
+
+Result<AppendResult> ProducerImpl::await_answer() {
+  Completion& c = slot_->completion;
   // Answered, or still queued while the sequencer is stalled on a failing store (it would not
   // take the item before the store recovers: give up on it instead of hanging).
   auto ready = [&] {

@@ -6,6 +6,23 @@
 
 namespace sessionring {
 
+namespace {
+constexpr const char* kMovedFrom = "this Session was moved from";
+
+/// The log() of a moved-from Session: every read answers Errc::closed.
+class MovedFromLog final : public SessionLog {
+ public:
+  std::string_view session_id() const noexcept override { return {}; }
+  Status append(const AppendBatch&) override { return Status(Errc::closed, kMovedFrom); }
+  Sequence latest_sequence() const noexcept override { return 0; }
+  Status read(const EventQuery&, FunctionRef<bool(const EventView&)>) const override {
+    return Status(Errc::closed, kMovedFrom);
+  }
+  Result<Event> find_by_id(std::string_view) const override { return Error(Errc::closed, kMovedFrom); }
+  Result<Sequence> wait_for(Sequence, Deadline) const override { return Error(Errc::closed, kMovedFrom); }
+};
+}  // namespace
+
 Result<Session> Session::open(SessionOptions options) {
   if (Status st = validate(options); !st) return st.error();
   auto log = options.store->open(options.session_id, OpenMode::write);
@@ -28,10 +45,17 @@ Session::~Session() {
   if (core_) (void)core_->stop();
 }
 
-const std::string& Session::id() const noexcept { return core_->id(); }
-const SessionOptions& Session::options() const noexcept { return core_->options; }
+const std::string& Session::id() const noexcept {
+  static const std::string none;
+  return core_ ? core_->id() : none;
+}
+const SessionOptions& Session::options() const noexcept {
+  static const SessionOptions none;
+  return core_ ? core_->options : none;
+}
 
 Result<Producer> Session::producer() {
+  if (!core_) return Error(Errc::closed, kMovedFrom);
   auto slot = core_->acquire_producer();
   if (!slot) return slot.error();
   return Producer(std::make_unique<detail::ProducerImpl>(*core_, *slot, core_));
@@ -49,6 +73,7 @@ Result<detail::ProducerImpl*> shared_producer(detail::SessionCore& core) {
 }  // namespace
 
 Status Session::append(const EventInput& event, const AppendOptions& options) {
+  if (!core_) return Status(Errc::closed, kMovedFrom);
   std::lock_guard lock(core_->shared_producer_mutex);
   auto p = shared_producer(*core_);
   if (!p) return p.error();
@@ -56,10 +81,17 @@ Status Session::append(const EventInput& event, const AppendOptions& options) {
 }
 
 Result<AppendResult> Session::append_wait(const EventInput& event, const AppendOptions& options) {
-  std::lock_guard lock(core_->shared_producer_mutex);
-  auto p = shared_producer(*core_);
-  if (!p) return p.error();
-  return (*p)->push_wait(event, options);
+  if (!core_) return Error(Errc::closed, kMovedFrom);
+  std::lock_guard waiting(core_->shared_wait_mutex);  // the shared producer's one completion
+  detail::ProducerImpl* producer = nullptr;
+  {
+    std::lock_guard pushing(core_->shared_producer_mutex);  // the push only: append() never waits for an answer
+    auto p = shared_producer(*core_);
+    if (!p) return p.error();
+    producer = *p;
+    if (auto gen = producer->push_armed(event, options); !gen) return gen.error();
+  }
+  return producer->await_answer();  // the shared producer lives as long as the core
 }
 
 namespace {
@@ -77,22 +109,27 @@ Status check_subscribe(const detail::SessionCore& core, const SubscribeOptions& 
 }  // namespace
 
 Result<Subscription> Session::subscribe(SubscribeOptions options) {
+  if (!core_) return Error(Errc::closed, kMovedFrom);
   if (Status st = check_subscribe(*core_, options); !st) return st.error();
   return Subscription(std::make_shared<detail::Subscriber>(core_, std::move(options)));
 }
 
 Result<PushSubscription> Session::subscribe_push(SubscribeOptions options, PushSubscription::Handler handler,
                                                  PushSubscription::ErrorHandler on_error) {
+  if (!core_) return Error(Errc::closed, kMovedFrom);
   if (!handler) return Error(Errc::validation_error, "subscribe_push needs a handler");
   if (Status st = check_subscribe(*core_, options); !st) return st.error();
   return PushSubscription::start(std::make_shared<detail::Subscriber>(core_, std::move(options)), std::move(handler),
                                  std::move(on_error));
 }
 
-Sequence Session::latest_sequence() const noexcept { return core_->ring.cursor(); }
-const SessionLog& Session::log() const noexcept { return *core_->log; }
-SessionStats Session::stats() const { return core_->stats(); }
-Status Session::stop() { return core_->stop(); }
-bool Session::stopped() const noexcept { return core_->closed(); }
+Sequence Session::latest_sequence() const noexcept { return core_ ? core_->ring.cursor() : 0; }
+const SessionLog& Session::log() const noexcept {
+  static MovedFromLog none;
+  return core_ ? *core_->log : none;
+}
+SessionStats Session::stats() const { return core_ ? core_->stats() : SessionStats{}; }
+Status Session::stop() { return core_ ? core_->stop() : Status(Errc::closed, kMovedFrom); }
+bool Session::stopped() const noexcept { return !core_ || core_->closed(); }
 
 }  // namespace sessionring

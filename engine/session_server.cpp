@@ -117,33 +117,59 @@ SessionServer::~SessionServer() {
   if (impl_) (void)stop();
 }
 
-const std::string& SessionServer::session_id() const noexcept { return impl_->session.id(); }
-const SessionServerOptions& SessionServer::options() const noexcept { return impl_->options; }
-Session& SessionServer::session() noexcept { return impl_->session; }
+namespace {
+constexpr const char* kMovedFrom = "this SessionServer was moved from";
+}
+
+const std::string& SessionServer::session_id() const noexcept {
+  static const std::string none;
+  return impl_ ? impl_->session.id() : none;
+}
+const SessionServerOptions& SessionServer::options() const noexcept {
+  static const SessionServerOptions none;
+  return impl_ ? impl_->options : none;
+}
+Session& SessionServer::session() noexcept {
+  static Session none{nullptr};  // moved-from: every call answers Errc::closed
+  return impl_ ? impl_->session : none;
+}
 
 Result<std::string> SessionServer::submit_run(RunTask task, RunOptions options) {
+  if (!impl_) return Error(Errc::closed, kMovedFrom);
   return impl_->scheduler->submit(std::move(task), std::move(options));
 }
 
 RunResult SessionServer::await_run(std::string_view run_id, std::chrono::nanoseconds timeout) {
+  if (!impl_) return Error(Errc::closed, kMovedFrom);
   return impl_->scheduler->await(run_id, timeout);
 }
 
 RunResult SessionServer::execute_run(RunTask task, std::chrono::nanoseconds timeout, RunOptions options) {
   // Holds the run from submission: it may finish, and its result be forgotten (retention 0),
   // before an await by id could find it.
+  if (!impl_) return Error(Errc::closed, kMovedFrom);
   std::shared_ptr<detail::RunRecord> run;
   auto id = impl_->scheduler->submit(std::move(task), std::move(options), &run);
   if (!id) return id.error();
   return impl_->scheduler->await(run, timeout);
 }
 
-Status SessionServer::cancel_run(std::string_view run_id) { return impl_->scheduler->cancel(run_id); }
-Status SessionServer::interrupt_run(std::string_view run_id) { return impl_->scheduler->interrupt(run_id); }
-Status SessionServer::drain(std::chrono::nanoseconds timeout) { return impl_->scheduler->drain(timeout); }
+Status SessionServer::cancel_run(std::string_view run_id) {
+  return impl_ ? impl_->scheduler->cancel(run_id) : Status(Errc::closed, kMovedFrom);
+}
+Status SessionServer::interrupt_run(std::string_view run_id) {
+  return impl_ ? impl_->scheduler->interrupt(run_id) : Status(Errc::closed, kMovedFrom);
+}
+Status SessionServer::drain(std::chrono::nanoseconds timeout) {
+  return impl_ ? impl_->scheduler->drain(timeout) : Status(Errc::closed, kMovedFrom);
+}
 
 ServerStatus SessionServer::status() const {
   ServerStatus s;
+  if (!impl_) {
+    s.stopped = true;
+    return s;
+  }
   s.session_id = impl_->session.id();
   impl_->scheduler->fill(s);
   SessionStats stats = impl_->session.stats();
@@ -158,9 +184,10 @@ ServerStatus SessionServer::status() const {
   return s;
 }
 
-Status SessionServer::stop() { return stop(impl_->options.stop_policy); }
+Status SessionServer::stop() { return impl_ ? stop(impl_->options.stop_policy) : Status(Errc::closed, kMovedFrom); }
 
 Status SessionServer::stop(StopPolicy policy) {
+  if (!impl_) return Status(Errc::closed, kMovedFrom);
   const auto begin = std::chrono::steady_clock::now();
   if (Status st = impl_->scheduler->stop(policy); !st) return st;  // only from inside a run
   // Every run has returned: stop the engine, which stores and publishes everything accepted
@@ -180,15 +207,19 @@ Status SessionServer::stop(StopPolicy policy) {
   return st;
 }
 
-bool SessionServer::stopped() const noexcept { return impl_->scheduler->stopped() || impl_->session.stopped(); }
+bool SessionServer::stopped() const noexcept {
+  return !impl_ || impl_->scheduler->stopped() || impl_->session.stopped();
+}
 
 Result<Subscription> SessionServer::subscribe(SubscribeOptions options) {
+  if (!impl_) return Error(Errc::closed, kMovedFrom);
   auto sub = impl_->session.subscribe(std::move(options));
   if (sub) impl_->emit_count(telemetry::kSubscribe);
   return sub;
 }
 
 Result<PushSubscription> SessionServer::subscribe_push(SubscribeOptions options, PushSubscription::Handler handler) {
+  if (!impl_) return Error(Errc::closed, kMovedFrom);
   auto sub = impl_->session.subscribe_push(std::move(options), std::move(handler));
   if (sub) impl_->emit_count(telemetry::kSubscribe);
   return sub;
@@ -196,13 +227,13 @@ Result<PushSubscription> SessionServer::subscribe_push(SubscribeOptions options,
 
 Status SessionServer::unsubscribe(Subscription& subscription) {
   Status st = subscription.unsubscribe();
-  if (st) impl_->emit_count(telemetry::kUnsubscribe);
+  if (st && impl_) impl_->emit_count(telemetry::kUnsubscribe);
   return st;
 }
 
 Status SessionServer::unsubscribe(PushSubscription& subscription) {
   Status st = subscription.unsubscribe();
-  if (st) impl_->emit_count(telemetry::kUnsubscribe);
+  if (st && impl_) impl_->emit_count(telemetry::kUnsubscribe);
   return st;
 }
 

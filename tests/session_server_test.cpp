@@ -21,6 +21,28 @@ TEST(SessionServer, startCreatesASessionWithCreatedAndStartedEvents) {
   EXPECT_EQ(events[1].sequence_number, 2u);
 }
 
+TEST(SessionServer, movedFromServerAnswersClosedEverywhere) {
+  auto server = SessionServer::start(server_options());
+  ASSERT_TRUE(server.ok()) << server.error();
+  SessionServer taken = std::move(*server);
+  SessionServer& gone = *server;
+  EXPECT_EQ(gone.session_id(), "");
+  EXPECT_EQ(gone.submit_run([](RunContext&) -> Result<RunOutput> { return RunOutput{}; }).code(), Errc::closed);
+  EXPECT_EQ(gone.await_run("r").code(), Errc::closed);
+  EXPECT_EQ(gone.execute_run([](RunContext&) -> Result<RunOutput> { return RunOutput{}; }).code(), Errc::closed);
+  EXPECT_EQ(gone.cancel_run("r").code(), Errc::closed);
+  EXPECT_EQ(gone.interrupt_run("r").code(), Errc::closed);
+  EXPECT_EQ(gone.drain(std::chrono::seconds(1)).code(), Errc::closed);
+  EXPECT_EQ(gone.subscribe({}).code(), Errc::closed);
+  EXPECT_EQ(gone.subscribe_push({}, [](const EventView&) {}).code(), Errc::closed);
+  EXPECT_EQ(gone.session().append(EventInput{}).code(), Errc::closed);
+  EXPECT_TRUE(gone.status().stopped);
+  EXPECT_TRUE(gone.stopped());
+  EXPECT_EQ(gone.stop().code(), Errc::closed);
+  EXPECT_FALSE(taken.stopped());
+  EXPECT_TRUE(taken.stop().ok());
+}
+
 TEST(SessionServer, startGeneratesASessionIdWhenNoneIsGiven) {
   auto o = server_options();
   o.new_session->session_id.clear();

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <future>
+
 #include <atomic>
 #include <chrono>
 #include <string>
@@ -286,6 +288,50 @@ TEST(Session, subscriptionOutlivingItsSessionDeliversEverythingThenCloses) {
   auto r = again->append_wait(ev(EventType::run_started, "r", "x"));
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->sequence, 101u);
+}
+
+TEST(Session, movedFromSessionAnswersClosedEverywhere) {
+  auto a = Session::open(options());
+  ASSERT_TRUE(a.ok());
+  Session taken = std::move(*a);
+  Session& gone = *a;  // moved from: every call answers closed, nothing dereferences null
+  EXPECT_EQ(gone.id(), "");
+  EXPECT_EQ(gone.producer().code(), Errc::closed);
+  EXPECT_EQ(gone.append(ev(EventType::run_started, "r", "x")).code(), Errc::closed);
+  EXPECT_EQ(gone.append_wait(ev(EventType::run_started, "r", "x")).code(), Errc::closed);
+  EXPECT_EQ(gone.subscribe({}).code(), Errc::closed);
+  EXPECT_EQ(gone.subscribe_push({}, [](const EventView&) {}).code(), Errc::closed);
+  EXPECT_EQ(gone.latest_sequence(), 0u);
+  EXPECT_EQ(gone.log().read(EventQuery{}, [](const EventView&) { return true; }).code(), Errc::closed);
+  EXPECT_EQ(gone.log().find_by_id("x").code(), Errc::closed);
+  EXPECT_TRUE(gone.stats().subscribers.empty());
+  EXPECT_EQ(gone.stop().code(), Errc::closed);
+  EXPECT_TRUE(gone.stopped());
+  EXPECT_EQ(taken.id(), "s1");
+  EXPECT_TRUE(taken.append_wait(ev(EventType::run_started, "r", "x")).ok());
+}
+
+TEST(Session, appendWaitingForTheStoreNeverBlocksSessionAppend) {
+  // Issue 12: Session::append_wait held the shared producer's mutex for its whole wait, so with
+  // a store that does not secure, every Session::append (even fail-fast ones) blocked behind it.
+  auto store = std::make_shared<ControlledStore>();
+  store->control().manual_secure = true;  // nothing is secured until the test says so
+  auto s = Session::open(options(store));
+  ASSERT_TRUE(s.ok());
+  Watchdog dog("append behind a waiting append_wait");
+  auto waiting = std::async(std::launch::async, [&] { return s->append_wait(ev(EventType::run_started, "r", "w")); });
+  while (s->log().written_sequence() < 1) std::this_thread::yield();  // the append_wait is in the store, waiting
+  auto quick = std::async(std::launch::async, [&] {
+    return s->append(ev(EventType::message_streamed, "r", "x"), AppendOptions::fail_fast());
+  });
+  ASSERT_EQ(quick.wait_for(std::chrono::seconds(10 * kSlow)), std::future_status::ready)
+      << "Session::append waited for another thread's append_wait";
+  EXPECT_TRUE(quick.get().ok());
+  EXPECT_EQ(waiting.wait_for(std::chrono::milliseconds(0)), std::future_status::timeout);
+  store->control().secure(2);
+  auto r = waiting.get();
+  ASSERT_TRUE(r.ok()) << r.error();
+  EXPECT_EQ(r->sequence, 1u);
 }
 
 TEST(Session, moveAssignmentStopsTheSessionItReplaces) {

@@ -22,6 +22,11 @@ class ProducerImpl {
   /// `completion` (append_wait) with the `generation` it armed, or nullptr and 0.
   Status push(const EventInput& in, const AppendOptions& options, Completion* completion, std::uint32_t generation = 0);
   Result<AppendResult> push_wait(const EventInput& in, const AppendOptions& options);
+  /// push_wait in two steps, so a caller can serialise the push and the wait differently
+  /// (Session::append_wait): arm the slot's completion and push; then wait for the answer of
+  /// that generation. At most one armed append_wait per producer at a time.
+  Result<std::uint32_t> push_armed(const EventInput& in, const AppendOptions& options);
+  Result<AppendResult> await_answer();
   std::uint64_t in_flight() const noexcept {
     // relaxed: an estimate for observers
     return slot_->pushed.load(std::memory_order_relaxed) - slot_->consumed.load(std::memory_order_relaxed);

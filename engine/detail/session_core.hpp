@@ -110,7 +110,11 @@ class SessionCore : public std::enable_shared_from_this<SessionCore> {
   std::optional<Error> last_store_error_;  // guarded
 
  public:
-  // Session::append's shared producer (created on first use), serialised by its mutex.
+  // Session::append's shared producer (created on first use). Its pushes are serialised by
+  // shared_producer_mutex, held only while pushing; Session::append_wait callers are serialised
+  // by shared_wait_mutex for their whole wait (one completion per producer), so a waiting call
+  // never blocks Session::append. Order: shared_wait_mutex, then shared_producer_mutex.
+  std::mutex shared_wait_mutex;
   std::mutex shared_producer_mutex;
   std::unique_ptr<ProducerImpl> shared_producer;  // guarded by shared_producer_mutex
 };

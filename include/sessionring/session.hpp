@@ -3,7 +3,9 @@
 //   ring write, publish) → ring → subscriptions (each with its own cursor, store fallback).
 // Movable handle; destroying it stops the session (as stop()). Producers and subscriptions may
 // outlive it: their calls then answer Errc::stopped / deliver what was published and close.
-// All member functions may be called from any thread.
+// All member functions may be called from any thread. A moved-from Session answers every call
+// with Errc::closed ("this Session was moved from"); its observers return empty values (id ""
+// , latest_sequence 0, stopped() true, a log() whose reads answer Errc::closed).
 #pragma once
 #include <sessionring/append_options.hpp>
 #include <sessionring/event_input.hpp>
@@ -73,6 +75,7 @@ class Session {
   bool stopped() const noexcept;
 
  private:
+  friend class SessionServer;  // its moved-from session() is a moved-from Session
   explicit Session(std::shared_ptr<detail::SessionCore> core);
   std::shared_ptr<detail::SessionCore> core_;
 };

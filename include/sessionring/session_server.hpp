@@ -10,7 +10,8 @@
 // Movable handle; destroying it stops the server (as stop()). All member functions may be
 // called from any thread, except stop() and drain() from inside a run of the same server
 // (Errc::validation_error: they would wait for themselves); destroying the server from inside
-// one of its runs is a programming error. A moved-from server may only be assigned or destroyed.
+// one of its runs is a programming error. A moved-from server answers every call with
+// Errc::closed (observers: empty values, stopped() true).
 #pragma once
 #include <sessionring/push_subscription.hpp>
 #include <sessionring/result.hpp>
