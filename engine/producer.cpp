@@ -12,6 +12,7 @@
 #include "detail/producer_impl.hpp"
 #include "detail/spin.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <random>
@@ -69,13 +70,10 @@ Status ProducerImpl::wait_for_credit(std::uint64_t pushed, const AppendOptions& 
            SessionCore::stalled(core_.store_health.load(std::memory_order_seq_cst));  // (H3) pairs with (H1)
   };
   if (pushed - slot_->consumed.load(std::memory_order_acquire) < cap) return {};  // pairs with (A2)
-  auto full = [&] {
-    return Status(Errc::queue_full, "ingest queue of session '" + core_.id() + "' is full (" +
-                                        std::to_string(cap) + " events in flight for this producer)");
-  };
+  auto full = [&] { return Status(Error(Errc::queue_full, core_.credit_full_message)); };  // allocates nothing
   if (options.on_full == FullPolicy::fail) return full();
   for (;;) {
-    if (!spin_then_yield(has_credit)) core_.space.wait_until(has_credit, options.deadline);
+    (void)core_.space.wait(core_.options.wait, has_credit, options.deadline);  // the session's WaitStrategy
     if (!core_.accepting.load(std::memory_order_acquire)) return {};  // step c reports `stopped`
     if (pushed - slot_->consumed.load(std::memory_order_acquire) < cap) return {};  // pairs with (A2)
     // A stalled sequencer takes nothing until the store recovers: do not wait for it (§11).
@@ -138,11 +136,20 @@ Status ProducerImpl::push(const EventInput& in, const AppendOptions& options, Co
   // d. push (the Boost backend can be full even with credit: wait or fail like step b)
   while (!core_.queue->push(*slot_->token, item)) {
     if (options.on_full == FullPolicy::fail || std::chrono::steady_clock::now() >= options.deadline)
-      return give_back(Status(Errc::queue_full, "ingest queue of session '" + core_.id() + "' is full"));
+      return give_back(Status(Error(Errc::queue_full, core_.queue_full_message)));  // allocates nothing
     // relaxed: a stalled sequencer empties nothing, so waiting is pointless; a stale value
-    // only costs another yield
+    // only costs another round
     if (SessionCore::stalled(core_.store_health.load(std::memory_order_relaxed))) return give_back(stalled_error(false));
-    std::this_thread::yield();
+    // Wait for the sequencer's next pop (it rings `space` after each). The queue's fill level
+    // is not a seq_cst publication, so a wake-up can be missed: park at most 1 ms at a time
+    // (never a spin that keeps a core busy, never a lost wake-up longer than that).
+    const std::size_t cap = core_.options.ingest_capacity;
+    auto room = [&] {
+      return core_.queue->size_approx() < cap || !core_.accepting.load(std::memory_order_seq_cst) ||  // pairs with (S1)
+             SessionCore::stalled(core_.store_health.load(std::memory_order_seq_cst));            // (H3) pairs with (H1)
+    };
+    (void)core_.space.wait(core_.options.wait, room,
+                           std::min(options.deadline, std::chrono::steady_clock::now() + std::chrono::milliseconds(1)));
   }
   // e. doorbell. The WaitGate publication is (A1), not the queue's internal stores (which are
   // not seq_cst): (A1) precedes the waiter check (G1) in the single total order, and the
@@ -175,7 +182,7 @@ Result<AppendResult> ProducerImpl::await_answer() {
            (s == Completion::kPending && SessionCore::stalled(core_.store_health.load(std::memory_order_seq_cst)));  // (H3)
   };
   for (;;) {
-    if (!spin_then_yield(ready)) c.gate.wait_until(ready, WaitGate::Deadline::max());
+    (void)c.gate.wait(core_.options.wait, ready, WaitGate::Deadline::max());  // the session's WaitStrategy
     if (c.state() == Completion::kDone) break;
     if (c.abandon()) return stalled_error(true);  // (C3) the sequencer will drop the item
     // The sequencer took the item meanwhile: it answers with the batch it is storing.

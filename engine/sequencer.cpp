@@ -393,25 +393,14 @@ void Sequencer::idle_wait() {
   // in append(): docs/performance.md "Where the time goes").
   while (!ready() && core_.log->prepare_append()) {
   }
-  switch (core_.options.wait) {
-    case WaitStrategy::spin:
-      while (!ready()) cpu_relax();
-      return;
-    case WaitStrategy::yield:
-      while (!ready()) std::this_thread::yield();
-      return;
-    case WaitStrategy::block:
-      if (spin_then_yield(ready)) return;
-      // WaitGate protocol with the producers' (A1) as the publication: after registering (G2)
-      // the predicate reads every slot's `pushed` with seq_cst loads (A4, in all_taken()). An
-      // event pushed or being pushed keeps pushed != consumed until we pop it, so we do not
-      // sleep; a producer whose (A1) comes after our (A4) sees our registration in its (G1)
-      // and wakes us after its push. (size_approx() is only a shortcut: its loads are not
-      // seq_cst.) Tested by Sequencer.noLostWakeupUnderParkAndPush and
-      // RingLitmus.doorbellNeverLosesAWakeup.
-      core_.doorbell.wait_until([&] { return ready() || !all_taken(); }, WaitGate::Deadline::max());
-      return;
-  }
+  // WaitGate protocol with the producers' (A1) as the publication: after registering (G2)
+  // the predicate reads every slot's `pushed` with seq_cst loads (A4, in all_taken()). An
+  // event pushed or being pushed keeps pushed != consumed until we pop it, so we do not
+  // sleep; a producer whose (A1) comes after our (A4) sees our registration in its (G1)
+  // and wakes us after its push. (size_approx() is only a shortcut: its loads are not
+  // seq_cst.) Tested by Sequencer.noLostWakeupUnderParkAndPush and
+  // RingLitmus.doorbellNeverLosesAWakeup.
+  (void)core_.doorbell.wait(core_.options.wait, [&] { return ready() || !all_taken(); }, WaitGate::Deadline::max());
 }
 
 Result<bool> Sequencer::same_id_stored(Sequence s, std::string_view id) const {

@@ -12,7 +12,13 @@ SessionCore::SessionCore(SessionOptions opts, std::shared_ptr<SessionLog> sessio
     : options(std::move(opts)),
       log(std::move(session_log)),
       ring(options.ring_capacity, options.ring_slot_bytes, log->latest_sequence()),
-      queue(IngestQueue::create(options.queue, options.ingest_capacity, options.max_producers)) {}
+      queue(IngestQueue::create(options.queue, options.ingest_capacity, options.max_producers)),
+      credit_full_message(std::make_shared<const std::string>(
+          "ingest queue of session '" + options.session_id + "' is full (" + std::to_string(options.ingest_capacity) +
+          " events in flight for this producer)")),
+      queue_full_message(std::make_shared<const std::string>(
+          "ingest queue of session '" + options.session_id + "' is full (the Boost backend holds at most " +
+          std::to_string(options.ingest_capacity) + " events in total)")) {}
 
 SessionCore::~SessionCore() {
   (void)stop();

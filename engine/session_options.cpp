@@ -40,8 +40,17 @@ Status validate(const SessionOptions& o) {
   if (!std::has_single_bit(o.ring_capacity))
     return bad("ring_capacity", "= " + std::to_string(o.ring_capacity) + " is not a power of two");
   if (Status st = range("ring_slot_bytes", o.ring_slot_bytes, 64, 65536); !st) return st;
-  if (o.ring_slot_bytes % 8 != 0)
-    return bad("ring_slot_bytes", "= " + std::to_string(o.ring_slot_bytes) + " is not a multiple of 8");
+  // Whole cache lines per slot: the sequencer writes slot n+1 while subscribers copy slot n; a
+  // shared line would bounce between their cores on every write (false sharing).
+  if (o.ring_slot_bytes % kCacheLine != 0)
+    return bad("ring_slot_bytes", "= " + std::to_string(o.ring_slot_bytes) + " is not a multiple of " +
+                                      std::to_string(kCacheLine) + " (a slot is whole cache lines)");
+  if (std::uint64_t{o.ring_capacity} * o.ring_slot_bytes > kMaxRingBytes)
+    return bad("ring_capacity", "x ring_slot_bytes = " + std::to_string(o.ring_capacity) + " x " +
+                                    std::to_string(o.ring_slot_bytes) + " = " +
+                                    std::to_string(std::uint64_t{o.ring_capacity} * o.ring_slot_bytes) +
+                                    " bytes is above the largest ring, " + std::to_string(kMaxRingBytes) +
+                                    " bytes (1 GiB)");
   if (o.queue == QueueBackend::boost_lockfree) {
     if (Status st = range("ingest_capacity", o.ingest_capacity, 2, 65534); !st) return st;
   } else if (o.queue == QueueBackend::moodycamel) {

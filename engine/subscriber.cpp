@@ -222,24 +222,8 @@ void Subscriber::wait(Deadline deadline, std::uint64_t health) {
     return core_->ring.cursor_seq_cst() >= next_ || unsubscribed_.load(std::memory_order_seq_cst) || core_->closed() ||
            core_->store_health.load(std::memory_order_seq_cst) != health;  // (H2) pairs with (H1)
   };
-  switch (core_->options.wait) {
-    case WaitStrategy::spin:
-      for (unsigned i = 0; !ready(); ++i) {
-        cpu_relax();
-        if ((i & 1023) == 0 && std::chrono::steady_clock::now() >= deadline) return;
-      }
-      return;
-    case WaitStrategy::yield:
-      for (unsigned i = 0; !ready(); ++i) {
-        std::this_thread::yield();
-        if ((i & 63) == 0 && std::chrono::steady_clock::now() >= deadline) return;
-      }
-      return;
-    case WaitStrategy::block:
-      if (spin_then_yield(ready)) return;
-      core_->ring.gate().wait_until(ready, deadline);  // WaitGate protocol with publish (P1) / (X1) / (U1) / (H1)
-      return;
-  }
+  // WaitGate protocol with publish (P1) / (X1) / (U1) / (H1)
+  (void)core_->ring.gate().wait(core_->options.wait, ready, deadline);
 }
 
 std::uint64_t Subscriber::lag() const noexcept {

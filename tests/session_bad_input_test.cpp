@@ -143,7 +143,7 @@ TEST_P(SessionBadInput, ringCapacityOutOfRangeOrNotPowerOfTwoIsValidationErrorAn
   expect_reopens(before);
 }
 
-TEST_P(SessionBadInput, ringSlotBytesBelowHeaderOrOutOfRangeOrNotMultipleOf8IsValidationErrorAndStoreUnchanged) {
+TEST_P(SessionBadInput, ringSlotBytesBelowHeaderOrOutOfRangeOrNotWholeCacheLinesIsValidationErrorAndStoreUnchanged) {
   const StoreSnapshot before = seed_closed();
   auto slot = [](std::uint32_t v) { return [v](SessionOptions& o) { o.ring_slot_bytes = v; }; };
   expect_refused_options({{"ring_slot_bytes", "= 0 is out of range [64, 65536]", slot(0)},
@@ -152,9 +152,11 @@ TEST_P(SessionBadInput, ringSlotBytesBelowHeaderOrOutOfRangeOrNotMultipleOf8IsVa
                           {"ring_slot_bytes", "= 48 is out of range", slot(48)},  // an EventRecord header
                           {"ring_slot_bytes", "= 56 is out of range", slot(56)},
                           {"ring_slot_bytes", "= 63 is out of range", slot(63)},
-                          {"ring_slot_bytes", "= 65 is not a multiple of 8", slot(65)},
-                          {"ring_slot_bytes", "= 68 is not a multiple of 8", slot(68)},
-                          {"ring_slot_bytes", "= 65535 is not a multiple of 8", slot(65535)},
+                          {"ring_slot_bytes", "= 65 is not a multiple of 64", slot(65)},
+                          {"ring_slot_bytes", "= 68 is not a multiple of 64", slot(68)},
+                          {"ring_slot_bytes", "= 72 is not a multiple of 64 (a slot is whole cache lines)", slot(72)},
+                          {"ring_slot_bytes", "= 200 is not a multiple of 64", slot(200)},
+                          {"ring_slot_bytes", "= 65535 is not a multiple of 64", slot(65535)},
                           {"ring_slot_bytes", "= 65544 is out of range", slot(65544)},
                           {"ring_slot_bytes", "= 4294967295 is out of range", slot(UINT32_MAX)}},
                          [&] { return opts(); }, st_);
@@ -168,6 +170,27 @@ TEST_P(SessionBadInput, ringSlotBytesBelowHeaderOrOutOfRangeOrNotMultipleOf8IsVa
   auto s = Session::open(small);
   ASSERT_TRUE(s.ok()) << s.error();
   expect_still_appends(*s, before);
+}
+
+TEST_P(SessionBadInput, ringAboveOneGibibyteIsValidationErrorNotBadAlloc) {
+  // Issue 12: 2^24 slots x 65536 bytes (1 TiB) passed validation and Session::open threw
+  // std::bad_alloc; the product is bounded by kMaxRingBytes.
+  const StoreSnapshot before = seed_closed();
+  auto ring = [](std::uint32_t cap, std::uint32_t slot) {
+    return [cap, slot](SessionOptions& o) {
+      o.ring_capacity = cap;
+      o.ring_slot_bytes = slot;
+    };
+  };
+  expect_refused_options({{"ring_capacity", "x ring_slot_bytes = 16777216 x 65536 = 1099511627776 bytes is above the largest ring",
+                           ring(1u << 24, 65536)},
+                          {"ring_capacity", "x ring_slot_bytes = 32768 x 65536", ring(1u << 15, 65536)}},
+                         [&] { return opts(); }, st_);
+  SessionOptions at_limit = opts();
+  at_limit.ring_capacity = 1u << 14;
+  at_limit.ring_slot_bytes = 65536;  // exactly 1 GiB: accepted
+  EXPECT_TRUE(validate(at_limit).ok());
+  expect_reopens(before);
 }
 
 TEST_P(SessionBadInput, ingestCapacityOutsideItsBackendRangeIsValidationErrorAndStoreUnchanged) {

@@ -166,7 +166,7 @@ TEST_P(ServerBadInput, startWithAnEngineFieldTheServerOwnsOrOutOfRangeIsValidati
       {"engine.ring_capacity", "= 3 is not a power of two", [](auto& o) { o.engine.ring_capacity = 3; }},
       {"engine.ring_capacity", "= 0 is out of range", [](auto& o) { o.engine.ring_capacity = 0; }},
       {"engine.ring_slot_bytes", "= 16 is out of range [64, 65536]", [](auto& o) { o.engine.ring_slot_bytes = 16; }},
-      {"engine.ring_slot_bytes", "= 100 is not a multiple of 8", [](auto& o) { o.engine.ring_slot_bytes = 100; }},
+      {"engine.ring_slot_bytes", "= 100 is not a multiple of 64", [](auto& o) { o.engine.ring_slot_bytes = 100; }},
       {"engine.ingest_capacity", "= 0 is out of range", [](auto& o) { o.engine.ingest_capacity = 0; }},
       {"engine.queue", "is not a QueueBackend value",
        [](auto& o) { o.engine.queue = static_cast<QueueBackend>(9); }},

@@ -53,6 +53,10 @@ class SessionCore : public std::enable_shared_from_this<SessionCore> {
   const std::unique_ptr<IngestQueue> queue;
   WaitGate doorbell;  // the sequencer parks here; producers ring it after a push
   WaitGate space;     // producers out of credit park here; the sequencer rings it after a pop
+  // The back-pressure refusals, built once: answering queue_full allocates nothing (issue 12;
+  // Aeron's BACK_PRESSURED). Immutable after construction; read by producers.
+  const std::shared_ptr<const std::string> credit_full_message;  // no credit left (FullPolicy::fail or deadline)
+  const std::shared_ptr<const std::string> queue_full_message;   // Boost backend: the shared queue is full
 
   // Writer: stop() (seq_cst, S1). Readers: producers before each push ((A1) handshake, seq_cst).
   std::atomic<bool> accepting{true};

@@ -15,6 +15,10 @@
 // producers' `pushed`, read by the doorbell's ready()): no standalone fence, so every user of
 // the gate stays fully visible to ThreadSanitizer.
 #pragma once
+#include <sessionring/session_options.hpp>
+
+#include "detail/spin.hpp"
+
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -65,6 +69,32 @@ class WaitGate {
     }
     waiters_.fetch_sub(1, std::memory_order_relaxed);  // relaxed: only makes a later notify cheaper
     return ok;
+  }
+
+  /// The one wait of the engine, with the session's WaitStrategy (docs/design.md §8): `spin`
+  /// spins (pause), `yield` yields, `block` spins briefly, yields a few times, then parks on this
+  /// gate. True when ready() holds, false at the deadline. Used by the sequencer (doorbell),
+  /// subscribers (ring cursor), producers (credit, append_wait answer).
+  template <class Ready>
+  bool wait(WaitStrategy strategy, Ready&& ready, Deadline deadline) {
+    switch (strategy) {
+      case WaitStrategy::spin:
+        for (unsigned i = 1;; ++i) {
+          if (ready()) return true;
+          cpu_relax();
+          if ((i & 1023) == 0 && std::chrono::steady_clock::now() >= deadline) return ready();
+        }
+      case WaitStrategy::yield:
+        for (unsigned i = 1;; ++i) {
+          if (ready()) return true;
+          std::this_thread::yield();
+          if ((i & 63) == 0 && std::chrono::steady_clock::now() >= deadline) return ready();
+        }
+      case WaitStrategy::block:
+        break;
+    }
+    if (spin_then_yield(ready)) return true;
+    return wait_until(ready, deadline);
   }
 
   std::uint32_t waiters_approx() const noexcept { return waiters_.load(std::memory_order_relaxed); }

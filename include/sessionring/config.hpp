@@ -13,6 +13,8 @@ using Sequence = std::uint64_t;
 
 /// Largest sequence the engine accepts as a cursor: leaves headroom so `cursor + capacity` never wraps.
 inline constexpr Sequence kMaxSequence = (Sequence{1} << 62);
+/// The largest ring, ring_capacity x ring_slot_bytes (validate(SessionOptions)): 1 GiB.
+inline constexpr std::uint64_t kMaxRingBytes = std::uint64_t{1} << 30;
 
 inline constexpr int kVersionMajor = 0;
 inline constexpr int kVersionMinor = 1;

@@ -30,7 +30,7 @@ struct SessionOptions {
   std::string session_id;               ///< required; see validate_session_id()
 
   std::uint32_t ring_capacity = 4096;   ///< slots; power of two in [2, 2^24]
-  std::uint32_t ring_slot_bytes = 256;  ///< bytes per slot incl. a 16-byte slot header; multiple of 8 in [64, 65536]
+  std::uint32_t ring_slot_bytes = 256;  ///< bytes per slot incl. a 16-byte slot header; multiple of 64 (whole cache lines) in [64, 65536]; ring_capacity x ring_slot_bytes <= 1 GiB
   std::uint32_t ingest_capacity = 4096; ///< events in flight per producer; [1, 2^20] (boost_lockfree: total, [2, 65534])
   std::uint32_t max_producers = 256;    ///< producers alive at once; [1, 65536]
   QueueBackend queue = QueueBackend::moodycamel;

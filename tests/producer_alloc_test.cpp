@@ -1,0 +1,68 @@
+// Back-pressure costs no allocation (engine/producer.cpp): an append refused with queue_full —
+// no credit left (moodycamel and Boost), or the Boost queue itself full — allocates nothing,
+// like Aeron's BACK_PRESSURED. This binary counts every operator new of the process
+// (tools/alloc_counting_new.cpp, the same counter the `sessionring bench` allocation figures use).
+#include "oracle.hpp"
+
+#include "../tools/alloc_counter.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace sessionring;
+using namespace sessionring::test;
+
+namespace {
+
+/// A session whose sequencer is parked inside a blocked append: nothing is popped any more, so
+/// the producer's credit (and the Boost queue) stay exhausted.
+void expect_refusals_allocate_nothing(QueueBackend backend, std::uint32_t capacity) {
+  auto store = std::make_shared<ControlledStore>();
+  SessionOptions o = options(store);
+  o.queue = backend;
+  o.ingest_capacity = capacity;
+  auto s = Session::open(o);
+  ASSERT_TRUE(s.ok()) << s.error();
+  auto p = s->producer();
+  ASSERT_TRUE(p.ok());
+  Watchdog dog("queue_full refusals");
+  store->control().block_appends();
+  ASSERT_TRUE(p->append(ev(EventType::run_started, "r", "blocker")).ok());
+  ASSERT_TRUE(store->control().wait_blocked(1));
+  const EventInput e = ev(EventType::message_streamed, "r", "payload of a refused event");
+  for (;;) {  // fill what is left
+    Status st = p->append(e, AppendOptions::fail_fast());
+    if (!st) {
+      ASSERT_EQ(st.code(), Errc::queue_full) << st.error();
+      break;
+    }
+  }
+  constexpr int kRefusals = 1000;
+  const std::uint64_t before = tools::allocation_count();
+  int refused = 0;
+  for (int i = 0; i < kRefusals; ++i) refused += p->append(e, AppendOptions::fail_fast()).code() == Errc::queue_full;
+  const std::uint64_t allocations = tools::allocation_count() - before;
+  EXPECT_EQ(refused, kRefusals);
+  EXPECT_EQ(allocations, 0u) << "allocations in " << kRefusals << " queue_full refusals";
+  // The refusal still says what is wrong.
+  Status st = p->append(e, AppendOptions::fail_fast());
+  EXPECT_NE(st.error().message().find("is full"), std::string::npos) << st.error();
+  EXPECT_NE(st.error().message().find("'s1'"), std::string::npos) << st.error();
+  store->control().unblock_appends();
+}
+
+}  // namespace
+
+TEST(ProducerAllocation, queueFullRefusalWithoutCreditAllocatesNothing) {
+  expect_refusals_allocate_nothing(QueueBackend::moodycamel, 8);
+}
+
+TEST(ProducerAllocation, queueFullRefusalOfTheBoostBackendAllocatesNothing) {
+  expect_refusals_allocate_nothing(QueueBackend::boost_lockfree, 8);
+}
+
+TEST(ProducerAllocation, theCounterSeesAnAllocation) {  // the claims above could not pass vacuously
+  const std::uint64_t before = tools::allocation_count();
+  auto* p = new std::string(100, 'x');
+  EXPECT_GE(tools::allocation_count() - before, 1u);
+  delete p;
+}
