@@ -31,6 +31,7 @@ TEST(HandshakeLitmus, exactlyOneOfTakeAndAbandonWins) {
   // writer of `finished`: the sequencer (release after storing `took`: pairs with the
   // producer's acquire).
   std::atomic<std::size_t> started{0}, finished{0};
+  constexpr std::size_t kStop = ~std::size_t{0};
   std::uint32_t gen = 0;  // written by the producer before `started`, read by the sequencer after it
   int took = -1;          // written by the sequencer before `finished`, read by the producer after it
   // Each side pauses a varying number of spins before its CAS, so either may come first.
@@ -38,23 +39,40 @@ TEST(HandshakeLitmus, exactlyOneOfTakeAndAbandonWins) {
     x = x * 1664525u + 1013904223u;
     for (std::uint32_t k = (x >> 24) & 31; k > 0; --k) detail::cpu_relax();
   };
+  // Spin first (both sides on their own cores start within nanoseconds of each other), then
+  // yield (a loaded machine: do not burn the core the other side needs).
+  auto await = [](auto&& ready) {
+    for (int k = 0; !ready(); ++k) {
+      if (k < 4096) detail::cpu_relax();
+      else std::this_thread::yield();
+    }
+  };
   Watchdog dog("take/abandon litmus");
   std::thread sequencer([&] {
     std::uint32_t x = 7;
-    for (std::size_t i = 1; i <= rounds; ++i) {
-      while (started.load(std::memory_order_acquire) != i) detail::cpu_relax();
+    for (std::size_t i = 1;; ++i) {
+      await([&] { return started.load(std::memory_order_acquire) >= i; });
+      if (started.load(std::memory_order_acquire) == kStop) return;
       jitter(x);
       took = c.take(gen) ? 1 : 0;  // (C4)
       finished.store(i, std::memory_order_release);
     }
   });
   std::uint32_t x = 11;
-  for (std::size_t i = 1; i <= rounds; ++i) {
+  // At least `rounds`; more until each allowed outcome was seen 100 times (a loaded machine can
+  // keep one side ahead for a long stretch), within a time bound.
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  auto more = [&](std::size_t i) {
+    if (i <= rounds) return true;
+    return (take_won < 100 || abandon_won < 100) && std::chrono::steady_clock::now() < give_up;
+  };
+  std::size_t i = 1;
+  for (; more(i); ++i) {
     gen = c.arm();
     started.store(i, std::memory_order_release);
     jitter(x);
     const bool abandoned = c.abandon();  // (C3)
-    while (finished.load(std::memory_order_acquire) != i) detail::cpu_relax();
+    await([&] { return finished.load(std::memory_order_acquire) == i; });
     const bool taken = took == 1;
     if (taken && abandoned) ++both;
     else if (taken) ++take_won;
@@ -62,6 +80,7 @@ TEST(HandshakeLitmus, exactlyOneOfTakeAndAbandonWins) {
     else ++neither;
     if (taken) c.complete(gen, 1, Errc::ok, false);  // the sequencer answers what it took
   }
+  started.store(kStop, std::memory_order_release);
   sequencer.join();
   EXPECT_EQ(both, 0u) << "FORBIDDEN: the sequencer took an item its producer abandoned";
   EXPECT_EQ(neither, 0u) << "FORBIDDEN: nobody owns the item";
