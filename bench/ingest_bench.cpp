@@ -49,7 +49,7 @@ void yield_wait(std::uint64_t pushed, const Credit& c) {
 }
 
 void BM_Ingest_Engine(benchmark::State& state, QueueBackend backend, unsigned producers) {
-  auto q = IngestQueue::create(backend, static_cast<std::uint32_t>(kCredits), producers);
+  auto q = IngestQueue::create(backend, static_cast<std::uint32_t>(kCredits));
   std::vector<IngestItem> out(kBulk);
   for (auto _ : state) {
     std::vector<Credit> credits(producers);

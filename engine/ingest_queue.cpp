@@ -22,10 +22,9 @@ struct IngestTraits : moodycamel::ConcurrentQueueDefaultTraits {
 
 class MoodycamelIngest final : public IngestQueue {
  public:
-  MoodycamelIngest(std::uint32_t capacity, std::uint32_t max_producers)
+  explicit MoodycamelIngest(std::uint32_t capacity)
       : queue_(std::min<std::size_t>(std::size_t{capacity} * 2, std::size_t{1} << 20), 0, 0),
         consumer_(queue_) {
-    (void)max_producers;
   }
   std::unique_ptr<Token> make_token() override { return std::make_unique<MoodyToken>(queue_); }
   bool push(Token& token, const IngestItem& item) override {
@@ -66,10 +65,9 @@ class BoostIngest final : public IngestQueue {
 
 }  // namespace
 
-std::unique_ptr<IngestQueue> IngestQueue::create(QueueBackend backend, std::uint32_t capacity,
-                                                 std::uint32_t max_producers) {
+std::unique_ptr<IngestQueue> IngestQueue::create(QueueBackend backend, std::uint32_t capacity) {
   if (backend == QueueBackend::boost_lockfree) return std::make_unique<BoostIngest>(capacity);
-  return std::make_unique<MoodycamelIngest>(capacity, max_producers);
+  return std::make_unique<MoodycamelIngest>(capacity);
 }
 
 }  // namespace sessionring::detail

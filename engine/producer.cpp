@@ -134,22 +134,23 @@ Status ProducerImpl::push(const EventInput& in, const AppendOptions& options, Co
     return give_back(Status(Errc::stopped, "session '" + core_.id() + "' is stopped"));
 
   // d. push (the Boost backend can be full even with credit: wait or fail like step b)
-  while (!core_.queue->push(*slot_->token, item)) {
+  for (;;) {
+    const std::uint64_t pops = core_.pops.load(std::memory_order_seq_cst);  // (A5) before the attempt
+    if (core_.queue->push(*slot_->token, item)) break;
     if (options.on_full == FullPolicy::fail || std::chrono::steady_clock::now() >= options.deadline)
       return give_back(Status(Error(Errc::queue_full, core_.queue_full_message)));  // allocates nothing
     // relaxed: a stalled sequencer empties nothing, so waiting is pointless; a stale value
     // only costs another round
     if (SessionCore::stalled(core_.store_health.load(std::memory_order_relaxed))) return give_back(stalled_error(false));
-    // Wait for the sequencer's next pop (it rings `space` after each). The queue's fill level
-    // is not a seq_cst publication, so a wake-up can be missed: park at most 1 ms at a time
-    // (never a spin that keeps a core busy, never a lost wake-up longer than that).
-    const std::size_t cap = core_.options.ingest_capacity;
+    // Wait for the sequencer's next pop (it stores `pops` (A5), then rings `space`): the
+    // queue's fill level is not a seq_cst publication, `pops` is. A pop after our load above
+    // changes it, so the WaitGate handshake cannot lose that wake-up (design §8).
     auto room = [&] {
-      return core_.queue->size_approx() < cap || !core_.accepting.load(std::memory_order_seq_cst) ||  // pairs with (S1)
-             SessionCore::stalled(core_.store_health.load(std::memory_order_seq_cst));            // (H3) pairs with (H1)
+      return core_.pops.load(std::memory_order_seq_cst) != pops ||                 // (A5)
+             !core_.accepting.load(std::memory_order_seq_cst) ||                     // pairs with (S1)
+             SessionCore::stalled(core_.store_health.load(std::memory_order_seq_cst));  // (H3) pairs with (H1)
     };
-    (void)core_.space.wait(core_.options.wait, room,
-                           std::min(options.deadline, std::chrono::steady_clock::now() + std::chrono::milliseconds(1)));
+    (void)core_.space.wait(core_.options.wait, room, options.deadline);
   }
   // e. doorbell. The WaitGate publication is (A1), not the queue's internal stores (which are
   // not seq_cst): (A1) precedes the waiter check (G1) in the single total order, and the

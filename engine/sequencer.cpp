@@ -372,6 +372,7 @@ void Sequencer::release_credits(std::size_t n) {
     slot->consumed.store(c + (j - i), std::memory_order_seq_cst);            // (A2)
     i = j;
   }
+  core_.pops.store(core_.pops.load(std::memory_order_relaxed) + 1, std::memory_order_seq_cst);  // (A5); relaxed: own counter
   core_.space.notify_all();
 }
 

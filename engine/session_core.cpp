@@ -12,7 +12,7 @@ SessionCore::SessionCore(SessionOptions opts, std::shared_ptr<SessionLog> sessio
     : options(std::move(opts)),
       log(std::move(session_log)),
       ring(options.ring_capacity, options.ring_slot_bytes, log->latest_sequence()),
-      queue(IngestQueue::create(options.queue, options.ingest_capacity, options.max_producers)),
+      queue(IngestQueue::create(options.queue, options.ingest_capacity)),
       credit_full_message(std::make_shared<const std::string>(
           "ingest queue of session '" + options.session_id + "' is full (" + std::to_string(options.ingest_capacity) +
           " events in flight for this producer)")),
@@ -67,7 +67,6 @@ Result<ProducerSlot*> SessionCore::acquire_producer() {
     }
   auto slot = std::make_unique<ProducerSlot>();
   slot->token = queue->make_token();
-  slot->index = static_cast<std::uint32_t>(slots_.size());
   slot->in_use = true;
   slots_.push_back(std::move(slot));
   ++producers_alive_;

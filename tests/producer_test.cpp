@@ -1,5 +1,8 @@
 // Producer (engine/producer.cpp): validation, the credit bound and full policies (INV-7), the
 // stop handshake, per-producer order (INV-5), producer slots.
+#include "detail/producer_impl.hpp"
+#include "detail/session_core.hpp"
+
 #include "oracle.hpp"
 
 #include <gtest/gtest.h>
@@ -45,6 +48,40 @@ std::vector<std::string> stored_data(const SessionLog& log) {
 }
 
 }  // namespace
+
+TEST(Producer, producerWithCreditFindingTheBoostQueueFullParksUntilAPop) {
+  // Issue 12: it spun with yields (a busy core) and never parked. Two producers share a Boost
+  // queue of 4 while the sequencer is blocked in the store: the second still has credit but the
+  // queue is full. It must park on the `space` gate, and go on once the sequencer pops.
+  auto store = std::make_shared<ControlledStore>();
+  SessionOptions o = options(store);
+  o.queue = QueueBackend::boost_lockfree;
+  o.ingest_capacity = 4;
+  auto log = store->open(o.session_id, OpenMode::write);
+  ASSERT_TRUE(log.ok());
+  auto core = std::make_shared<detail::SessionCore>(o, *log);
+  ASSERT_TRUE(core->start().ok());
+  auto slot_a = core->acquire_producer();
+  auto slot_b = core->acquire_producer();
+  ASSERT_TRUE(slot_a.ok() && slot_b.ok());
+  detail::ProducerImpl a(*core, *slot_a, core);
+  detail::ProducerImpl b(*core, *slot_b, core);
+  Watchdog dog("boost queue full park");
+  store->control().block_appends();
+  ASSERT_TRUE(a.push(ev(EventType::run_started, "r", "blocker"), {}, nullptr).ok());
+  ASSERT_TRUE(store->control().wait_blocked(1));
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(a.push(ev(EventType::message_streamed, "r", "fill"), {}, nullptr).ok());
+  EXPECT_EQ(b.push(ev(EventType::message_streamed, "r", "b"), AppendOptions::fail_fast(), nullptr).code(),
+            Errc::queue_full);  // b has credit: the queue itself is full
+  auto waiting = std::async(std::launch::async, [&] {
+    return b.push(ev(EventType::message_streamed, "r", "b"), AppendOptions::wait_for(std::chrono::seconds(60)), nullptr);
+  });
+  ASSERT_TRUE(eventually([&] { return core->space.waiters_approx() > 0; })) << "the producer never parked";
+  store->control().unblock_appends();
+  ASSERT_EQ(waiting.wait_for(std::chrono::seconds(30)), std::future_status::ready) << "not woken by the pop";
+  EXPECT_TRUE(waiting.get().ok());
+  (void)core->stop();
+}
 
 TEST(Producer, failPolicyAnswersQueueFullOnceCreditIsUsedUp) {
   for (auto [queue, capacity] :

@@ -27,8 +27,7 @@ class IngestQueue {
   virtual std::size_t pop_bulk(IngestItem* out, std::size_t max) = 0;
   virtual std::size_t size_approx() const = 0;
 
-  static std::unique_ptr<IngestQueue> create(QueueBackend backend, std::uint32_t capacity,
-                                             std::uint32_t max_producers);
+  static std::unique_ptr<IngestQueue> create(QueueBackend backend, std::uint32_t capacity);
 };
 
 }  // namespace sessionring::detail

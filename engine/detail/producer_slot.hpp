@@ -25,8 +25,14 @@ struct ProducerSlot {
   alignas(kCacheLine) std::atomic<std::uint64_t> consumed{0};
   alignas(kCacheLine) Completion completion;
   std::unique_ptr<IngestQueue::Token> token;  // the owning producer's queue token
-  std::uint32_t index = 0;
   bool in_use = false;  // guarded by SessionCore::producers_mutex_
 };
+
+// The producer's counter, the sequencer's counter and the completion ticket each have their own
+// cache line(s): the producer writes `pushed` on every append while the sequencer writes
+// `consumed` once per batch and the ticket per append_wait; sharing a line would bounce it
+// between their cores on each of those writes.
+static_assert(alignof(ProducerSlot) == kCacheLine, "ProducerSlot starts on a cache line");
+static_assert(sizeof(ProducerSlot) >= 3 * kCacheLine, "pushed, consumed and completion on separate cache lines");
 
 }  // namespace sessionring::detail

@@ -142,4 +142,10 @@ class RingBuffer {
   alignas(kCacheLine) WaitGate gate_;
 };
 
+// The cursor (written by the sequencer per batch, read by every subscriber) and the gate's
+// waiter count (written by subscribers as they park) never share a line with each other or with
+// the read-only fields above: the class is cache-line aligned and both are alignas(kCacheLine).
+static_assert(alignof(RingBuffer) == kCacheLine, "cursor_ and gate_ start cache lines");
+static_assert(sizeof(RingBuffer) >= 3 * kCacheLine, "fields, cursor and gate on three separate cache lines");
+
 }  // namespace sessionring::detail

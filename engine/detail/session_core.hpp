@@ -53,6 +53,10 @@ class SessionCore : public std::enable_shared_from_this<SessionCore> {
   const std::unique_ptr<IngestQueue> queue;
   WaitGate doorbell;  // the sequencer parks here; producers ring it after a push
   WaitGate space;     // producers out of credit park here; the sequencer rings it after a pop
+  // Batches popped off the ingest queue. Writer: the sequencer, (A5) seq_cst after each pop
+  // (before ringing `space`): the WaitGate publication for a producer that found the Boost
+  // queue full (its fill level is not seq_cst). Reader: that producer's wait predicate (A5, seq_cst).
+  std::atomic<std::uint64_t> pops{0};
   // The back-pressure refusals, built once: answering queue_full allocates nothing (issue 12;
   // Aeron's BACK_PRESSURED). Immutable after construction; read by producers.
   const std::shared_ptr<const std::string> credit_full_message;  // no credit left (FullPolicy::fail or deadline)
