@@ -31,6 +31,9 @@ install(EXPORT sessionringTargets
         NAMESPACE sessionring::
         DESTINATION "${SESSIONRING_INSTALL_CMAKEDIR}"
         COMPONENT sessionring_Development)
+# The same targets from the build tree, without installing: find_package(sessionring) with
+# sessionring_DIR=<build dir> (google/benchmark's export()).
+export(EXPORT sessionringTargets NAMESPACE sessionring:: FILE "${PROJECT_BINARY_DIR}/sessionringTargets.cmake")
 
 configure_package_config_file("${PROJECT_SOURCE_DIR}/cmake/sessionringConfig.cmake.in"
                               "${PROJECT_BINARY_DIR}/sessionringConfig.cmake"
