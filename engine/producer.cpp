@@ -201,13 +201,21 @@ Producer::Producer(Producer&&) noexcept = default;
 Producer& Producer::operator=(Producer&&) noexcept = default;
 Producer::~Producer() = default;
 
+namespace {
+constexpr const char* kProducerFix =
+    "a Producer was used by two threads at once; a Producer serves one thread at a time (INV-5): "
+    "give each producing thread its own (Session::producer()), or use Session::append";
+}
+
 Status Producer::append(const EventInput& event, const AppendOptions& options) {
   if (!impl_) return Status(Errc::closed, "this Producer was moved from");
+  detail::OneUserCheck::Scope one(impl_->one_user, kProducerFix);
   return impl_->push(event, options, nullptr, 0);
 }
 
 Result<AppendResult> Producer::append_wait(const EventInput& event, const AppendOptions& options) {
   if (!impl_) return Error(Errc::closed, "this Producer was moved from");
+  detail::OneUserCheck::Scope one(impl_->one_user, kProducerFix);
   return impl_->push_wait(event, options);
 }
 

@@ -31,6 +31,9 @@ Subscription::~Subscription() {
 Result<std::size_t> Subscription::poll_impl(FunctionRef<void(const EventView&)> handler, std::size_t max_events,
                                             Deadline deadline) {
   if (!impl_) return Error(Errc::closed, "this Subscription was moved from");
+  detail::OneUserCheck::Scope one(impl_->one_poller,
+                                  "a Subscription was polled by two threads at once; poll it from one thread at a "
+                                  "time, or subscribe once per thread (each subscription has its own cursor)");
   return impl_->poll(handler, max_events, deadline);
 }
 

@@ -83,6 +83,36 @@ TEST(Producer, producerWithCreditFindingTheBoostQueueFullParksUntilAPop) {
   (void)core->stop();
 }
 
+#if defined(SESSIONRING_TEST_OWNER_CHECKS)
+TEST(ProducerDeathTest, twoThreadsInOneProducerAtOnceAbortNamingTheFix) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(
+      {
+        auto store = std::make_shared<ControlledStore>();
+        auto s = Session::open(options(store));
+        auto made = s->producer();
+        auto p = std::make_shared<Producer>(std::move(*made));
+        store->control().block_appends();
+        std::thread inside([p] { (void)p->append_wait(ev(EventType::run_started, "r", "held")); });
+        (void)store->control().wait_blocked(1);  // the other thread is inside append_wait
+        (void)p->append(ev(EventType::run_started, "r", "second thread"));
+      },
+      "Producer was used by two threads at once.*Session::producer\(\)");
+}
+#endif
+
+TEST(Producer, aProducerHandedToAnotherThreadBetweenCallsIsFine) {
+  auto s = Session::open(options());
+  ASSERT_TRUE(s.ok());
+  auto made = s->producer();
+  ASSERT_TRUE(made.ok());
+  auto p = std::make_shared<Producer>(std::move(*made));
+  ASSERT_TRUE(p->append_wait(ev(EventType::run_started, "r", "main")).ok());
+  std::thread other([p] { EXPECT_TRUE(p->append_wait(ev(EventType::run_started, "r", "other")).ok()); });
+  other.join();
+  ASSERT_TRUE(p->append_wait(ev(EventType::run_completed, "r", "main again")).ok());
+}
+
 TEST(Producer, failPolicyAnswersQueueFullOnceCreditIsUsedUp) {
   for (auto [queue, capacity] :
        {std::pair{QueueBackend::moodycamel, 1u}, std::pair{QueueBackend::moodycamel, 3u},

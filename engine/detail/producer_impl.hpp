@@ -4,6 +4,7 @@
 #include <sessionring/append_options.hpp>
 #include <sessionring/event_input.hpp>
 
+#include "detail/one_user_check.hpp"
 #include "detail/session_core.hpp"
 
 #include <memory>
@@ -41,6 +42,9 @@ class ProducerImpl {
   SessionCore& core_;
   ProducerSlot* const slot_;
   const std::shared_ptr<SessionCore> keep_alive_;
+
+ public:
+  OneUserCheck one_user;  // Producer's calls (debug and sanitizer builds): never two threads at once
 };
 
 }  // namespace sessionring::detail

@@ -7,6 +7,7 @@
 #include <sessionring/subscribe_options.hpp>
 #include <sessionring/subscription_stats.hpp>
 
+#include "detail/one_user_check.hpp"
 #include "detail/session_core.hpp"
 
 #include <atomic>
@@ -43,6 +44,7 @@ class Subscriber {
   std::uint64_t lead() const noexcept;
   SubscriptionStats stats() const noexcept;
   bool is_closed() const noexcept { return unsubscribed_.load(std::memory_order_seq_cst); }  // pairs with (U1)
+  OneUserCheck one_poller;  // poll() (debug and sanitizer builds): never two threads at once
 
  private:
   /// Poll thread, before each delivery: unsubscribe() was called (from another thread, or from
