@@ -6,6 +6,7 @@
 #   ./run.sh sanitize thread|address   build + ctest under ThreadSanitizer or ASan+UBSan
 #   ./run.sh build                     install + Release build only
 #   ./run.sh bench [args]              run bench programs / the `sessionring bench` tool
+#   ./run.sh lint                      clang-tidy (.clang-tidy: bug patterns, findings are errors) over engine/ and tools/
 #   ./run.sh fuzz [SECONDS]            clang + libFuzzer: build tests/fuzz, fuzz each target SECONDS
 #                                      (default 60) from its seeds, new inputs in a temp dir (docs/fuzzing.md)
 # Environment: JOBS (parallel build jobs, default nproc), SESSIONRING_TEST_MODE=quick|full,
@@ -116,6 +117,18 @@ case $verb in
         ensure_packages
         configure_and_build build -DCMAKE_BUILD_TYPE=Release
         exec build/tools/sessionring bench "$@" ;;
+    lint)
+        ensure_packages clang-tidy "${PACKAGES[@]}"
+        cmake -S "$ROOT" -B build-lint -DCMAKE_BUILD_TYPE=Release -DCMAKE_EXPORT_COMPILE_COMMANDS=ON \
+              -DSESSIONRING_BUILD_TESTS=OFF -DSESSIONRING_BUILD_BENCH=OFF >&2
+        failed=0
+        for f in $(git -C "$ROOT" ls-files 'engine/*.cpp' 'tools/*.cpp'); do
+            if ! out=$(clang-tidy -p build-lint --quiet "$ROOT/$f" 2>&1); then
+                echo "$out" | grep -E "error:" >&2; failed=1
+            fi
+        done
+        ((failed == 0)) || { log "lint: clang-tidy findings above (.clang-tidy)"; exit 1; }
+        log "lint: clang-tidy clean" ;;
     fuzz)
         seconds=${1:-60}
         ensure_packages "${FUZZ_PACKAGES[@]}" "${PACKAGES[@]}"
@@ -124,7 +137,7 @@ case $verb in
             -DSESSIONRING_INSTALL=OFF
         run_fuzz build-fuzz "$seconds" ;;
     help | -h | --help)
-        sed -n '2,12p' "$0" ;;
+        sed -n '2,13p' "$0" ;;
     *)
-        log "unknown verb '$verb'"; sed -n '2,12p' "$0" >&2; exit 2 ;;
+        log "unknown verb '$verb'"; sed -n '2,13p' "$0" >&2; exit 2 ;;
 esac
