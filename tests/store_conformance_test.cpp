@@ -1,5 +1,5 @@
 // The store conformance suite (tests/store_conformance.hpp) over every store of this
-// repository: MemoryStore, LogStore at each durability level, and FaultInjectingStore (no fault
+// repository: MemoryStore, LogStore at each durability level, SqliteStore (buffered, fsync), and FaultInjectingStore (no fault
 // configured) over each. A new store adds one factory and one INSTANTIATE line (docs/store.md
 // "Writing a store").
 #include "store_conformance.hpp"
@@ -8,6 +8,7 @@
 #include <sessionring/fault_injector.hpp>
 #include <sessionring/log_store.hpp>
 #include <sessionring/memory_store.hpp>
+#include <sessionring/sqlite_store.hpp>
 
 namespace sessionring::test {
 namespace {
@@ -36,6 +37,21 @@ struct LogStoreFactory {
   TempDir dir;
 };
 
+template <Durability D>
+struct SqliteStoreFactory {
+  static constexpr bool kDurable = true;
+  static std::string name() { return "sqlite/" + std::string(to_string(D)); }
+  std::shared_ptr<SessionStore> open() {
+    SqliteStoreOptions o;
+    o.path = dir.path() / "sessions.db";
+    o.durability = D;
+    auto s = SqliteStore::open(std::move(o));
+    EXPECT_TRUE(s.ok()) << s.error();
+    return s.ok() ? *s : nullptr;
+  }
+  TempDir dir;
+};
+
 /// `Inner` behind a FaultInjectingStore whose injector has no rule: it must change nothing.
 template <StoreFactory Inner>
 struct FaultInjectingFactory {
@@ -55,6 +71,8 @@ struct FaultInjectingFactory {
 using LogBuffered = LogStoreFactory<Durability::buffered>;
 using LogFsyncGroupCommit = LogStoreFactory<Durability::fsync, true>;
 using LogNone = LogStoreFactory<Durability::none>;
+using SqliteBuffered = SqliteStoreFactory<Durability::buffered>;
+using SqliteFsync = SqliteStoreFactory<Durability::fsync>;
 
 struct FactoryNames {
   template <class F>
@@ -68,7 +86,8 @@ struct FactoryNames {
 }  // namespace
 
 using StoresHere = ::testing::Types<MemoryStoreFactory, LogBuffered, LogFsyncGroupCommit, LogNone,
-                                    FaultInjectingFactory<MemoryStoreFactory>, FaultInjectingFactory<LogBuffered>>;
+                                    SqliteBuffered, SqliteFsync, FaultInjectingFactory<MemoryStoreFactory>,
+                                    FaultInjectingFactory<LogBuffered>, FaultInjectingFactory<SqliteBuffered>>;
 INSTANTIATE_TYPED_TEST_SUITE_P(Stores, StoreConformance, StoresHere, FactoryNames);
 
 }  // namespace sessionring::test
