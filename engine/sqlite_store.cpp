@@ -1,6 +1,7 @@
 // SqliteStore: sessions in one SQLite database (docs/store.md "SqliteStore"). The writer handle
 // owns a connection and appends each batch in one IMMEDIATE transaction; readers lease pooled
 // connections (WAL: readers never block the writer, INV-4). See include/sessionring/sqlite_store.hpp.
+#include <sessionring/event_record.hpp>
 #include <sessionring/event_type.hpp>
 #include <sessionring/session_id.hpp>
 #include <sessionring/sqlite_store.hpp>
@@ -641,6 +642,40 @@ Result<std::shared_ptr<SessionLog>> SqliteStore::open(std::string_view session_i
     (*w)->publish_open();
   }
   return std::shared_ptr<SessionLog>(std::move(*w));
+}
+
+Result<SessionInfo> SqliteStore::info(std::string_view session_id) const {
+  auto v = verify(session_id);
+  if (!v) return v.error();
+  if (v->damaged) return Error(Errc::damaged_store, "sqlite store '" + state_->path + "': session '" +
+                                                        std::string(session_id) + "': " + v->problem);
+  return v->intact;
+}
+
+Result<VerifyReport> SqliteStore::verify(std::string_view session_id) const {
+  if (Status st = validate_session_id(session_id); !st) return st.error();
+  auto exists = state_->session_exists(session_id);
+  if (!exists) return exists.error();
+  if (!*exists)
+    return Error(Errc::not_found, "sqlite store '" + state_->path + "' has no session '" + std::string(session_id) + "'");
+  auto session = std::make_shared<SqliteSession>(std::string(session_id));
+  SqliteLog log(state_, session);
+  VerifyReport r;
+  r.intact.session_id = std::string(session_id);
+  Status st = log.read(EventQuery{}, [&](const EventView& v) {
+    r.intact.latest_sequence = v.sequence_number;
+    ++r.intact.event_count;
+    r.intact.bytes += EventRecord::encoded_size(v);
+    return true;
+  });
+  if (!st) {
+    if (st.code() != Errc::damaged_store) return st.error();
+    r.damaged = true;
+    r.problem = st.error().message();
+    r.file = state_->path + " (table events)";
+    r.offset = r.intact.latest_sequence + 1;
+  }
+  return r;
 }
 
 Result<std::vector<std::string>> SqliteStore::list_sessions() const {

@@ -70,7 +70,7 @@ void add_sessions_command(CLI::App& app, std::function<int()>& run) {
   auto opts = std::make_shared<SessionsOptions>();
   CLI::App* cmd =
       app.add_subcommand("sessions", "List the sessions of a store: latest sequence, event count, size, segments");
-  cmd->add_option("--store", opts->store, "Log store root directory")->required()->type_name("DIR");
+  cmd->add_option("--store", opts->store, "Store: a log store root DIR (or log:DIR), or sqlite:PATH")->required()->type_name("STORE");
   cmd->add_option("--format", opts->format, "Output format: text (a table) or jsonl (one object per session)")
       ->check(CLI::IsMember({"text", "jsonl"}));
   cmd->footer(std::string(kExitCodesFooter));

@@ -117,7 +117,7 @@ void add_verify_command(CLI::App& app, std::function<int()>& run) {
   auto opts = std::make_shared<VerifyOptions>();
   CLI::App* cmd = app.add_subcommand(
       "verify", "Check every record's checksum and the sequence contiguity; exit 3 on damage, naming file and offset");
-  cmd->add_option("--store", opts->store, "Log store root directory")->required()->type_name("DIR");
+  cmd->add_option("--store", opts->store, "Store: a log store root DIR (or log:DIR), or sqlite:PATH")->required()->type_name("STORE");
   cmd->add_option("--session", opts->session, "Only this session (default: every session)")
       ->type_name("ID")
       ->check(session_id_validator());
