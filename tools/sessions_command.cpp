@@ -31,7 +31,8 @@ int run_sessions(const SessionsOptions& o) {
   int rc = kExitOk;
   std::ostringstream out;
   if (!jsonl)
-    out << std::left << std::setw(32) << "session" << std::right << std::setw(14) << "latest_seq" << std::setw(14)
+    out << std::left << std::setw(32) << "session" << std::right << std::setw(12) << "first_seq" << std::setw(14)
+        << "latest_seq" << std::setw(14)
         << "events" << std::setw(16) << "bytes" << std::setw(10) << "segments"
         << "\n";
   for (const std::string& id : *ids) {
@@ -44,13 +45,15 @@ int run_sessions(const SessionsOptions& o) {
     if (jsonl) {
       nlohmann::ordered_json j;
       j["session_id"] = info->session_id;
+      j["first_seq"] = info->first_sequence;
       j["latest_seq"] = info->latest_sequence;
       j["event_count"] = info->event_count;
       j["bytes"] = info->bytes;
       j["segment_count"] = info->segment_count;
       out << dump_line(j) << "\n";
     } else {
-      out << std::left << std::setw(32) << info->session_id << std::right << std::setw(14) << info->latest_sequence
+      out << std::left << std::setw(32) << info->session_id << std::right << std::setw(12) << info->first_sequence
+          << std::setw(14) << info->latest_sequence
           << std::setw(14) << info->event_count << std::setw(16) << info->bytes << std::setw(10)
           << info->segment_count << "\n";
     }

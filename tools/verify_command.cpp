@@ -29,7 +29,7 @@ std::string text_line(const VerifyReport& r) {
   const SessionInfo& i = r.intact;
   if (r.ok()) {
     s << i.session_id << ": ok: " << i.event_count << " events";
-    if (i.latest_sequence > 0) s << " (seq 1.." << i.latest_sequence << ")";
+    if (i.latest_sequence >= i.first_sequence) s << " (seq " << i.first_sequence << ".." << i.latest_sequence << ")";
     s << " in " << i.segment_count << " segment" << (i.segment_count == 1 ? "" : "s") << ", " << i.bytes << " bytes";
     if (r.torn_tail_bytes > 0)
       s << "; torn tail: " << r.torn_tail_bytes << " bytes at " << r.file << " offset " << r.offset << " ("
@@ -37,7 +37,7 @@ std::string text_line(const VerifyReport& r) {
   } else {
     s << i.session_id << ": DAMAGED: " << r.file << " offset " << r.offset << ": " << r.problem << "; intact prefix: ";
     if (i.latest_sequence > 0)
-      s << "seq 1.." << i.latest_sequence;
+      s << "seq " << i.first_sequence << ".." << i.latest_sequence;
     else
       s << "none";
   }
