@@ -36,7 +36,16 @@ int report_error(std::string_view command, const Error& error) {
   return exit_code_for(error.code());
 }
 
-Result<std::shared_ptr<LogStore>> open_existing_store(const std::string& dir) {
+Result<std::shared_ptr<ExistingStore>> open_existing_store(const std::string& spec) {
+  if (spec.rfind("sqlite:", 0) == 0) {
+    SqliteStoreOptions options;
+    options.path = spec.substr(7);
+    options.read_only = true;
+    auto s = SqliteStore::open(std::move(options));
+    if (!s) return s.error();
+    return std::make_shared<ExistingStore>(std::move(*s));
+  }
+  const std::string dir = spec.rfind("log:", 0) == 0 ? spec.substr(4) : spec;
   std::error_code ec;
   const auto status = std::filesystem::status(dir, ec);
   if (!std::filesystem::exists(status))
@@ -45,7 +54,9 @@ Result<std::shared_ptr<LogStore>> open_existing_store(const std::string& dir) {
     return Error(Errc::storage_error, "store root '" + dir + "' is not a directory");
   LogStoreOptions options;
   options.root = dir;
-  return LogStore::open(std::move(options));
+  auto s = LogStore::open(std::move(options));
+  if (!s) return s.error();
+  return std::make_shared<ExistingStore>(std::move(*s));
 }
 
 }  // namespace sessionring::tools
