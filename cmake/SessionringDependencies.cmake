@@ -34,6 +34,18 @@ if(NOT TARGET sessionring_xxhash)
   target_link_libraries(sessionring_xxhash INTERFACE ${SESSIONRING_XXHASH_LIBRARY})
 endif()
 
+# SQLite 3 (libsqlite3-dev): the SqliteStore (docs/store.md "SqliteStore").
+find_path(SESSIONRING_SQLITE3_INCLUDE_DIR sqlite3.h)
+find_library(SESSIONRING_SQLITE3_LIBRARY NAMES sqlite3)
+if(NOT SESSIONRING_SQLITE3_INCLUDE_DIR OR NOT SESSIONRING_SQLITE3_LIBRARY)
+  sessionring_require("SQLite 3 (sqlite3.h, libsqlite3)" libsqlite3-dev)
+endif()
+if(NOT TARGET sessionring_sqlite3)
+  add_library(sessionring_sqlite3 INTERFACE IMPORTED GLOBAL)
+  target_include_directories(sessionring_sqlite3 INTERFACE ${SESSIONRING_SQLITE3_INCLUDE_DIR})
+  target_link_libraries(sessionring_sqlite3 INTERFACE ${SESSIONRING_SQLITE3_LIBRARY})
+endif()
+
 if(SESSIONRING_BUILD_TESTS)
   find_package(GTest CONFIG QUIET)
   if(NOT GTest_FOUND)

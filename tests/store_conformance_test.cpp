@@ -1,0 +1,93 @@
+// The store conformance suite (tests/store_conformance.hpp) over every store of this
+// repository: MemoryStore, LogStore at each durability level, SqliteStore (buffered, fsync), and FaultInjectingStore (no fault
+// configured) over each. A new store adds one factory and one INSTANTIATE line (docs/store.md
+// "Writing a store").
+#include "store_conformance.hpp"
+
+#include <sessionring/fault_injecting_store.hpp>
+#include <sessionring/fault_injector.hpp>
+#include <sessionring/log_store.hpp>
+#include <sessionring/memory_store.hpp>
+#include <sessionring/sqlite_store.hpp>
+
+namespace sessionring::test {
+namespace {
+
+struct MemoryStoreFactory {
+  static constexpr bool kDurable = false;
+  static std::string name() { return "memory"; }
+  std::shared_ptr<SessionStore> open() {
+    if (!store) store = MemoryStore::create();
+    return store;
+  }
+  std::shared_ptr<MemoryStore> store;
+};
+
+template <Durability D, bool BackgroundSync = true>
+struct LogStoreFactory {
+  static constexpr bool kDurable = true;
+  static std::string name() { return "log/" + std::string(to_string(D)); }
+  std::shared_ptr<SessionStore> open() {
+    LogStoreOptions o = options_in(dir, D);
+    o.background_sync = BackgroundSync;
+    auto s = LogStore::open(std::move(o));
+    EXPECT_TRUE(s.ok()) << s.error();
+    return s.ok() ? *s : nullptr;
+  }
+  TempDir dir;
+};
+
+template <Durability D>
+struct SqliteStoreFactory {
+  static constexpr bool kDurable = true;
+  static std::string name() { return "sqlite/" + std::string(to_string(D)); }
+  std::shared_ptr<SessionStore> open() {
+    SqliteStoreOptions o;
+    o.path = dir.path() / "sessions.db";
+    o.durability = D;
+    auto s = SqliteStore::open(std::move(o));
+    EXPECT_TRUE(s.ok()) << s.error();
+    return s.ok() ? *s : nullptr;
+  }
+  TempDir dir;
+};
+
+/// `Inner` behind a FaultInjectingStore whose injector has no rule: it must change nothing.
+template <StoreFactory Inner>
+struct FaultInjectingFactory {
+  static constexpr bool kDurable = Inner::kDurable;
+  static std::string name() { return "faults-off/" + Inner::name(); }
+  std::shared_ptr<SessionStore> open() {
+    auto inner_store = inner.open();
+    if (!inner_store) return nullptr;
+    auto s = FaultInjectingStore::create(std::move(inner_store), faults);
+    EXPECT_TRUE(s.ok()) << s.error();
+    return s.ok() ? *s : nullptr;
+  }
+  Inner inner;
+  std::shared_ptr<FaultInjector> faults = FaultInjector::create();
+};
+
+using LogBuffered = LogStoreFactory<Durability::buffered>;
+using LogFsyncGroupCommit = LogStoreFactory<Durability::fsync, true>;
+using LogNone = LogStoreFactory<Durability::none>;
+using SqliteBuffered = SqliteStoreFactory<Durability::buffered>;
+using SqliteFsync = SqliteStoreFactory<Durability::fsync>;
+
+struct FactoryNames {
+  template <class F>
+  static std::string GetName(int) {
+    std::string n = F::name();
+    std::replace_if(n.begin(), n.end(), [](char c) { return c == '/' || c == '-'; }, '_');
+    return n;
+  }
+};
+
+}  // namespace
+
+using StoresHere = ::testing::Types<MemoryStoreFactory, LogBuffered, LogFsyncGroupCommit, LogNone,
+                                    SqliteBuffered, SqliteFsync, FaultInjectingFactory<MemoryStoreFactory>,
+                                    FaultInjectingFactory<LogBuffered>, FaultInjectingFactory<SqliteBuffered>>;
+INSTANTIATE_TYPED_TEST_SUITE_P(Stores, StoreConformance, StoresHere, FactoryNames);
+
+}  // namespace sessionring::test
