@@ -1,0 +1,3 @@
+#include "nats_server.hpp"
+#include <sessionring/jet_stream_store.hpp>
+namespace sessionring::test { TEST(JetStreamStore, placeholder) {} }
