@@ -17,6 +17,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <optional>
 #include <string>
 #include <thread>
@@ -130,6 +131,25 @@ class NatsServer {
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
+  }
+
+  /// SIGSTOP, returning once the process is stopped (state T): a hung server, connections open.
+  void pause() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGSTOP);
+    const std::string stat = "/proc/" + std::to_string(pid_) + "/stat";
+    for (int i = 0; i < 1000; ++i) {
+      std::ifstream f(stat);
+      std::string line;
+      std::getline(f, line);
+      const auto paren = line.rfind(')');
+      if (paren != std::string::npos && paren + 2 < line.size() && line[paren + 2] == 'T') return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    ADD_FAILURE() << "nats-server " << pid_ << " did not stop";
+  }
+  void resume() {
+    if (pid_ > 0) ::kill(pid_, SIGCONT);
   }
 
   /// SIGTERM (a clean shutdown: JetStream flushes its files) and wait for the process.
