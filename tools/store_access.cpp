@@ -36,7 +36,55 @@ int report_error(std::string_view command, const Error& error) {
   return exit_code_for(error.code());
 }
 
-Result<std::shared_ptr<LogStore>> open_existing_store(const std::string& dir) {
+bool is_nats_url(std::string_view spec) noexcept { return spec.rfind("nats://", 0) == 0; }
+
+Result<JetStreamStoreOptions> parse_nats_url(const std::string& spec) {
+  JetStreamStoreOptions o;
+  const std::size_t q = spec.find('?');
+  o.url = spec.substr(0, q);
+  if (q == std::string::npos) return o;
+  const std::string query = spec.substr(q + 1);
+  for (std::size_t start = 0; start <= query.size();) {
+    std::size_t amp = query.find('&', start);
+    if (amp == std::string::npos) amp = query.size();
+    const std::string kv = query.substr(start, amp - start);
+    start = amp + 1;
+    if (kv.empty()) continue;
+    const std::size_t eq = kv.find('=');
+    const std::string key = kv.substr(0, eq), value = eq == std::string::npos ? "" : kv.substr(eq + 1);
+    auto number = [&](std::uint32_t& out) -> Status {
+      try {
+        std::size_t used = 0;
+        const unsigned long v = std::stoul(value, &used);
+        if (used == value.size() && v <= UINT32_MAX) {
+          out = static_cast<std::uint32_t>(v);
+          return {};
+        }
+      } catch (const std::exception&) {
+      }
+      return Status(Errc::validation_error, "store URL '" + spec + "': " + key + "='" + value + "' is not a number");
+    };
+    Status st;
+    if (key == "stream") o.stream = value;
+    else if (key == "streams") st = number(o.stream_count);
+    else if (key == "replicas") st = number(o.replicas);
+    else
+      st = Status(Errc::validation_error,
+                  "store URL '" + spec + "': unknown parameter '" + key + "' (known: stream, streams, replicas)");
+    if (!st) return st.error();
+  }
+  if (Status st = validate(o); !st) return st.error();
+  return o;
+}
+
+Result<std::shared_ptr<ToolStore>> open_existing_store(const std::string& dir) {
+  if (is_nats_url(dir)) {
+    auto o = parse_nats_url(dir);
+    if (!o) return o.error();
+    auto js = JetStreamStore::open(std::move(*o));
+    if (!js) return js.error();
+    return std::make_shared<ToolStore>(std::move(*js));
+  }
   std::error_code ec;
   const auto status = std::filesystem::status(dir, ec);
   if (!std::filesystem::exists(status))
@@ -45,7 +93,9 @@ Result<std::shared_ptr<LogStore>> open_existing_store(const std::string& dir) {
     return Error(Errc::storage_error, "store root '" + dir + "' is not a directory");
   LogStoreOptions options;
   options.root = dir;
-  return LogStore::open(std::move(options));
+  auto log = LogStore::open(std::move(options));
+  if (!log) return log.error();
+  return std::make_shared<ToolStore>(std::move(*log));
 }
 
 }  // namespace sessionring::tools
