@@ -4,7 +4,8 @@
 // Opens SESSION for writing (retrying while the server or cluster is starting) and prints
 // "open <latest>", then reads commands on stdin:
 //   append N   one batch of N events        → "ok <written>" or "err <errc> <message>"
-//   loop       one event per batch for ever → "acked <seq>" per batch; stops at the first error
+//   loop       one event per batch for ever → "acked <seq> <steady clock ns>" per batch; stops at
+//              the first error
 // Event data carries TAG, so the test can tell which writer stored a sequence.
 #include "log_test_util.hpp"
 
@@ -79,7 +80,9 @@ int main(int argc, char** argv) {
           std::cout << "err " << to_string(st.code()) << " " << st.error().message() << std::endl;
           break;
         }
-        std::cout << "acked " << log->written_sequence() << std::endl;
+        // The steady clock (CLOCK_MONOTONIC) is the same in every process: the test compares it.
+        std::cout << "acked " << log->written_sequence() << " "
+                  << std::chrono::steady_clock::now().time_since_epoch().count() << std::endl;
       }
     } else if (cmd == "quit") {
       break;

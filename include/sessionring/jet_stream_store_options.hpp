@@ -33,7 +33,7 @@ struct JetStreamStoreOptions {
   std::chrono::milliseconds request_timeout{2000};
   /// The longest one append() may take, retrying through reconnects and leader elections with
   /// the same message id; past it append() answers Errc::timeout; [1 ms, 10 min].
-  std::chrono::milliseconds append_timeout{10000};
+  std::chrono::milliseconds append_timeout{15000};
   /// Connecting at open; [1 ms, 1 min].
   std::chrono::milliseconds connect_timeout{2000};
   /// Read handles without a writer in this store instance: how often wait_for asks the server
