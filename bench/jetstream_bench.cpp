@@ -2,6 +2,7 @@
 // "JetStream"). Not a test: prints a table. Starts its own nats-server (-js, loopback, a temporary
 // store directory; stopped by pid at exit) unless --url is given.
 //   jetstream_bench [--url nats://HOST:PORT] [--events N] [--rate EVENTS_PER_S]
+//   jetstream_bench --sessions N     (only: N sessions of one event each, list, server RSS/fds)
 // Rows:
 //   raw async publish   js_PublishMsgAsync, one message per batch of B records, Nats-Msg-Id and
 //                       Nats-Expected-Last-Sequence headers (the stream's own fence), all in flight
@@ -245,17 +246,71 @@ void latency(const std::string& url, double rate, std::chrono::milliseconds poll
               rate, static_cast<long long>(poll.count()), lat.size(), pct(0.5), pct(0.99), pct(1.0));
 }
 
+long server_status(pid_t pid, const char* key) {  // a /proc/<pid>/status field in kB
+  std::FILE* f = std::fopen(("/proc/" + std::to_string(pid) + "/status").c_str(), "r");
+  if (f == nullptr) return -1;
+  char line[256];
+  long v = -1;
+  while (std::fgets(line, sizeof line, f))
+    if (std::strncmp(line, key, std::strlen(key)) == 0) v = std::atol(line + std::strlen(key) + 1);
+  std::fclose(f);
+  return v;
+}
+
+long open_fds(pid_t pid) {
+  std::error_code ec;
+  long n = 0;
+  for (auto it = std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd", ec);
+       !ec && it != std::filesystem::directory_iterator(); ++it)
+    ++n;
+  return n;
+}
+
+// --sessions N: N sessions with one event each in the store's 4 shared streams, then
+// list_sessions, and the server's RSS and open descriptors (the mapping's scaling claim).
+void many_sessions(const std::string& url, std::size_t n, pid_t server) {
+  auto store = store_at(url);
+  const long rss0 = server > 0 ? server_status(server, "VmRSS:") : -1;
+  const auto t0 = Clock::now();
+  for (std::size_t i = 0; i < n; ++i) {
+    auto w = store->open("many-" + std::to_string(i), OpenMode::write);
+    if (!w) {
+      std::cerr << "session " << i << ": " << w.error() << "\n";
+      std::exit(1);
+    }
+    Batch b = make(1, 1);
+    if (Status st = (*w)->append(b.batch(1)); !st) {
+      std::cerr << st.error() << "\n";
+      std::exit(1);
+    }
+  }
+  const double write_s = std::chrono::duration<double>(Clock::now() - t0).count();
+  const auto t1 = Clock::now();
+  auto listed = store->list_sessions();
+  const double list_s = std::chrono::duration<double>(Clock::now() - t1).count();
+  std::printf("%zu sessions (open for write + 1 event + close each) in %.1f s (%.0f sessions/s); list_sessions: %zu in "
+              "%.2f s",
+              n, write_s, n / write_s, listed ? listed->size() : 0, list_s);
+  if (server > 0)
+    std::printf("; server RSS %ld -> %ld MiB, %ld open descriptors", rss0 / 1024, server_status(server, "VmRSS:") / 1024,
+                open_fds(server));
+  std::printf("\n");
+  if (!listed) std::cerr << listed.error() << "\n";
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   std::string url;
   std::size_t events = 50000;
   double rate = 1000;
+  std::size_t sessions = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string k = argv[i];
     if (k == "--url") url = argv[i + 1];
     else if (k == "--events") events = std::stoul(argv[i + 1]);
     else if (k == "--rate") rate = std::stod(argv[i + 1]);
+    else if (k == "--sessions") sessions = std::stoul(argv[i + 1]);
   }
   pid_t server = -1;
   std::filesystem::path dir;
@@ -277,6 +332,9 @@ int main(int argc, char** argv) {
   }
   std::printf("JetStream benchmark on %s, %zu events of ~%zu bytes, file storage R1\n", url.c_str(), events,
               record(1, 0).size());
+  if (sessions > 0) {
+    many_sessions(url, sessions, server);
+  } else {
   auto store = store_at(url);
   int run = 0;
   for (std::size_t b : {1, 16, 256}) {
@@ -298,7 +356,7 @@ int main(int argc, char** argv) {
   }
   latency(url, rate, std::chrono::milliseconds(5), static_cast<std::size_t>(rate * 3));
   latency(url, rate, std::chrono::milliseconds(1), static_cast<std::size_t>(rate * 3));
-  store.reset();
+  }
   if (server > 0) {
     ::kill(server, SIGTERM);
     ::waitpid(server, nullptr, 0);
