@@ -6,12 +6,16 @@
 //   BM_MemorySequentialRead_1M          the same from MemoryStore
 //   BM_LogCatchUp_1M_Chunked            a lapped subscriber's reads: 4096 sequences per read()
 //   BM_SessionBackfill_1M               Session::subscribe(from 1) + poll over 1,000,000 events
+//   BM_SqliteAppend_1W/<level>/<batch>  the same appends into a SqliteStore (level 0 none, 1
+//                                       buffered, 2 fsync: synchronous OFF / NORMAL / FULL, WAL)
+//   BM_SqliteSequentialRead_1M, BM_SqliteCatchUp_1M_Chunked   the read twins on a SqliteStore
 // Records are 48-byte headers + 32-byte id + run id + 128 bytes of data (~220 bytes; 252 on
 // disk with the frame). The store lives under std::filesystem::temp_directory_path().
 #include <sessionring/event_record.hpp>
 #include <sessionring/log_store.hpp>
 #include <sessionring/memory_store.hpp>
 #include <sessionring/session.hpp>
+#include <sessionring/sqlite_store.hpp>
 
 #include <benchmark/benchmark.h>
 
@@ -186,8 +190,7 @@ void BM_MemorySequentialRead_1M(benchmark::State& state) {
 }
 BENCHMARK(BM_MemorySequentialRead_1M)->Unit(benchmark::kMillisecond);
 
-void BM_LogCatchUp_1M_Chunked(benchmark::State& state) {
-  auto log = Prefilled::get().store->open("read", OpenMode::read).value();
+void catch_up(benchmark::State& state, const SessionLog& log) {
   std::uint64_t events = 0;
   for (auto _ : state) {
     Sequence cursor = 1;
@@ -195,7 +198,7 @@ void BM_LogCatchUp_1M_Chunked(benchmark::State& state) {
       EventQuery q;
       q.after = cursor - 1;
       q.before = std::min<Sequence>(cursor + 4096, kReadEvents + 1);
-      Status st = log->read(q, [&](const EventView& v) {
+      Status st = log.read(q, [&](const EventView& v) {
         benchmark::DoNotOptimize(v.data.data());
         cursor = v.sequence_number + 1;
         ++events;
@@ -203,11 +206,16 @@ void BM_LogCatchUp_1M_Chunked(benchmark::State& state) {
       });
       if (!st) {
         state.SkipWithError(st.error().describe().c_str());
-        break;
+        return;
       }
     }
   }
   state.SetItemsProcessed(static_cast<std::int64_t>(events));
+}
+
+void BM_LogCatchUp_1M_Chunked(benchmark::State& state) {
+  auto log = Prefilled::get().store->open("read", OpenMode::read).value();
+  catch_up(state, *log);
 }
 BENCHMARK(BM_LogCatchUp_1M_Chunked)->Unit(benchmark::kMillisecond);
 
@@ -245,6 +253,51 @@ void BM_SessionBackfill_1M(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<std::int64_t>(events));
 }
 BENCHMARK(BM_SessionBackfill_1M)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+SqliteStoreOptions sqlite_options(const TempRoot& root, int level) {
+  SqliteStoreOptions o;
+  o.path = root.path() / "bench.db";
+  o.durability = level == 0 ? Durability::none : level == 1 ? Durability::buffered : Durability::fsync;
+  return o;
+}
+
+void BM_SqliteAppend_1W(benchmark::State& state) {
+  TempRoot root;
+  auto store = SqliteStore::open(sqlite_options(root, static_cast<int>(state.range(0)))).value();
+  auto log = store->open("bench", OpenMode::write).value();
+  run_appends(state, *log, static_cast<std::size_t>(state.range(1)));
+}
+BENCHMARK(BM_SqliteAppend_1W)
+    ->ArgNames({"level", "batch"})
+    ->ArgsProduct({{0, 1, 2}, {1, 16, 256, 1024}})
+    ->UseRealTime();
+
+/// The same 1,000,000 events in a SqliteStore (buffered), written once per process.
+struct SqlitePrefilled {
+  TempRoot root;
+  std::shared_ptr<SqliteStore> store;
+  SqlitePrefilled() {
+    store = SqliteStore::open(sqlite_options(root, 1)).value();
+    auto log = store->open("read", OpenMode::write).value();
+    fill(*log, kReadEvents);
+  }
+  static SqlitePrefilled& get() {
+    static SqlitePrefilled p;
+    return p;
+  }
+};
+
+void BM_SqliteSequentialRead_1M(benchmark::State& state) {
+  auto log = SqlitePrefilled::get().store->open("read", OpenMode::read).value();
+  read_all(state, *log);
+}
+BENCHMARK(BM_SqliteSequentialRead_1M)->Unit(benchmark::kMillisecond);
+
+void BM_SqliteCatchUp_1M_Chunked(benchmark::State& state) {
+  auto log = SqlitePrefilled::get().store->open("read", OpenMode::read).value();
+  catch_up(state, *log);
+}
+BENCHMARK(BM_SqliteCatchUp_1M_Chunked)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 

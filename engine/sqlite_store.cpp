@@ -1,6 +1,7 @@
 // SqliteStore: sessions in one SQLite database (docs/store.md "SqliteStore"). The writer handle
 // owns a connection and appends each batch in one IMMEDIATE transaction; readers lease pooled
 // connections (WAL: readers never block the writer, INV-4). See include/sessionring/sqlite_store.hpp.
+#include <sessionring/event_record.hpp>
 #include <sessionring/event_type.hpp>
 #include <sessionring/session_id.hpp>
 #include <sessionring/sqlite_store.hpp>
@@ -34,6 +35,12 @@ Status validate(const SqliteStoreOptions& o) {
   if (busy < 1 || busy > 600'000)
     return Status(Errc::validation_error, "SqliteStoreOptions::busy_timeout (ms) = " + std::to_string(busy) +
                                               " is outside [1, 600000]");
+  if (Status st = validate(o.retention, "SqliteStoreOptions::retention"); !st) return st;
+  for (const auto& [id, policy] : o.session_retention) {
+    if (Status st = validate_session_id(id); !st)
+      return Status(Errc::validation_error, "SqliteStoreOptions::session_retention: " + st.error().message());
+    if (Status st = validate(policy, "SqliteStoreOptions::session_retention['" + id + "']"); !st) return st;
+  }
   const auto poll = o.poll_interval.count();
   if (poll < 1 || poll > 60'000)
     return Status(Errc::validation_error, "SqliteStoreOptions::poll_interval (ms) = " + std::to_string(poll) +
@@ -94,8 +101,9 @@ std::string_view column_text(sqlite3_stmt* s, int i) {
 // new PRAGMA user_version and a migration).
 constexpr const char* kSchemaV1 = R"sql(
 CREATE TABLE sessions (
-  session_id  TEXT PRIMARY KEY,
-  created_ns  INTEGER NOT NULL
+  session_id     TEXT PRIMARY KEY,
+  created_ns     INTEGER NOT NULL,
+  first_sequence INTEGER NOT NULL DEFAULT 1
 ) WITHOUT ROWID;
 CREATE TABLE events (
   session_id     TEXT    NOT NULL,
@@ -140,8 +148,13 @@ std::int64_t now_ns() {
 /// One connection with its statements, prepared on first use.
 struct Conn {
   Db db;
-  Stmt read, find, max, exists;
+  Stmt read, find, max, exists, first;
 };
+
+Error pruned_error(const std::string& session, Sequence asked, Sequence first) {
+  return Error(Errc::pruned, "session '" + session + "': sequence " + std::to_string(asked) +
+                                 " was pruned by retention; the first available is " + std::to_string(first));
+}
 
 }  // namespace
 
@@ -158,6 +171,10 @@ struct SqliteSession {
   // writer: writer handle open/close (under the store mutex, release); readers: read paths
   // (acquire, pairs with that release): whether `latest` is kept by a writer in this process.
   std::atomic<bool> local_writer{false};
+  // writer: the writer handle, after a COMMIT that pruned and at open (release); readers: read
+  // paths (acquire, pairs with that release): the first available sequence (retention). Like
+  // `latest`, authoritative only while local_writer is true, else a cache of the database.
+  std::atomic<Sequence> first{1};
   mutable detail::WaitGate gate;
 };
 
@@ -228,6 +245,24 @@ struct SqliteStoreState {
     return static_cast<Sequence>(sqlite3_column_int64(c.max.get(), 0));
   }
 
+  /// sessions.first_sequence of the session (1 when it has no row).
+  Result<Sequence> stored_first(std::string_view session) const {
+    auto l = lease();
+    if (!l) return l.error();
+    Conn& c = *l->conn;
+    if (!c.first) {
+      auto s = prepare(c.db.get(), path, "SELECT first_sequence FROM sessions WHERE session_id = ?1");
+      if (!s) return s.error();
+      c.first = std::move(*s);
+    }
+    StmtReset reset{c.first.get()};
+    bind_text(c.first.get(), 1, session);
+    const int rc = sqlite3_step(c.first.get());
+    if (rc == SQLITE_DONE) return Sequence{1};
+    if (rc != SQLITE_ROW) return db_error(c.db.get(), path, "first_sequence");
+    return static_cast<Sequence>(sqlite3_column_int64(c.first.get(), 0));
+  }
+
   Result<bool> session_exists(std::string_view session) const {
     auto l = lease();
     if (!l) return l.error();
@@ -281,10 +316,28 @@ class SqliteLog final : public SessionLog {
     return session_->latest.load(std::memory_order_acquire);  // pairs with (Q1)
   }
 
+  Sequence first_sequence() const noexcept override {
+    if (session_->local_writer.load(std::memory_order_acquire))  // pairs with the writer open's release
+      return session_->first.load(std::memory_order_acquire);    // pairs with the writer's release
+    try {
+      auto f = store_->stored_first(session_->id);
+      if (f) {
+        Sequence cur = session_->first.load(std::memory_order_relaxed);  // relaxed: a monotonic cache
+        while (*f > cur && !session_->first.compare_exchange_weak(cur, *f, std::memory_order_relaxed)) {
+        }
+        return std::max(cur, *f);
+      }
+    } catch (...) {
+      // Out of memory: answer the cached value.
+    }
+    return session_->first.load(std::memory_order_acquire);  // pairs with the writer's release
+  }
+
   Status read(const EventQuery& q, FunctionRef<bool(const EventView&)> visit) const override {
     const Sequence latest = latest_sequence();
     const Sequence last = std::min(latest, q.before == 0 ? 0 : q.before - 1);
     if (last <= q.after) return {};
+    if (const Sequence first = first_sequence(); q.after + 1 < first) return pruned_error(session_->id, q.after + 1, first);
     auto l = store_->lease();
     if (!l) return l.error();
     Conn& c = *l->conn;
@@ -308,7 +361,7 @@ class SqliteLog final : public SessionLog {
       if (rc == SQLITE_DONE) break;
       if (rc != SQLITE_ROW) return db_error(c.db.get(), store_->path, "read session '" + session_->id + "'");
       EventView v;
-      if (Status st = decode_row(s, v, expect); !st) return st;
+      if (Status st = decode_row(s, v, expect); !st) return pruned_or(st, expect);
       ++expect;
       if (!all && !q.filter.matches(v)) continue;
       if (!visit(v)) return {};
@@ -317,9 +370,21 @@ class SqliteLog final : public SessionLog {
     // Every row up to `last` was secured: a shorter result means rows were removed behind the
     // store's back. Never a silent gap.
     if (expect <= last)
-      return Status(Errc::damaged_store, "sqlite store '" + store_->path + "': session '" + session_->id +
-                                             "' is missing sequence " + std::to_string(expect));
+      return pruned_or(Status(Errc::damaged_store, "sqlite store '" + store_->path + "': session '" + session_->id +
+                                                       "' is missing sequence " + std::to_string(expect)),
+                       expect);
     return {};
+  }
+
+  /// A gap at `expect` is retention running concurrently (the writer pruned after this read
+  /// checked first_sequence()) when the first available is now above it; else `st` (damage).
+  Status pruned_or(Status st, Sequence expect) const {
+    if (st.code() != Errc::damaged_store) return st;
+    // The database, not the cache: the deletion this read saw is committed, and so is the
+    // first_sequence written in the same transaction (the writer publishes it after COMMIT).
+    auto first = store_->stored_first(session_->id);
+    if (first && expect < *first) return pruned_error(session_->id, expect, *first);
+    return st;
   }
 
   Result<Event> find_by_id(std::string_view id) const override {
@@ -422,13 +487,29 @@ class SqliteWriterLog final : public SessionLog {
       sqlite3_bind_int64(reg->get(), 2, now_ns());
       if (sqlite3_step(reg->get()) != SQLITE_DONE) return db_error(d, path, "register session '" + session->id + "'");
     }
-    auto latest = prepare(d, path, "SELECT coalesce(max(sequence), 0) FROM events WHERE session_id = ?1");
+    auto latest = prepare(d, path,
+                          "SELECT coalesce((SELECT max(sequence) FROM events WHERE session_id = ?1), 0), "
+                          "(SELECT first_sequence FROM sessions WHERE session_id = ?1)");
     if (!latest) return latest.error();
     {
       StmtReset reset{latest->get()};
       bind_text(latest->get(), 1, session->id);
       if (sqlite3_step(latest->get()) != SQLITE_ROW) return db_error(d, path, "max(sequence)");
-      w->written_ = static_cast<Sequence>(sqlite3_column_int64(latest->get(), 0));
+      w->first_ = static_cast<Sequence>(sqlite3_column_int64(latest->get(), 1));
+      // Sequences never restart (INV-1): a session pruned to nothing continues after its last.
+      w->written_ = std::max(static_cast<Sequence>(sqlite3_column_int64(latest->get(), 0)), w->first_ - 1);
+    }
+    auto it = store->options.session_retention.find(session->id);
+    w->policy_ = it != store->options.session_retention.end() ? it->second : store->options.retention;
+    if (!w->policy_.keeps_everything()) {
+      for (auto [stmt, sql] : {std::pair{&w->prune_, "DELETE FROM events WHERE session_id = ?1 AND sequence < ?2"},
+                               std::pair{&w->set_first_, "UPDATE sessions SET first_sequence = ?2 WHERE session_id = ?1"},
+                               std::pair{&w->young_, "SELECT sequence FROM events WHERE session_id = ?1 AND sequence >= ?2 "
+                                                     "AND timestamp_ns >= ?3 ORDER BY sequence LIMIT 1"}}) {
+        auto p = prepare(d, path, sql);
+        if (!p) return p.error();
+        *stmt = std::move(*p);
+      }
     }
     return w;
   }
@@ -440,6 +521,7 @@ class SqliteWriterLog final : public SessionLog {
 
   /// Publishes the recovered latest sequence and takes the in-process writer role.
   void publish_open() {
+    session_->first.store(first_, std::memory_order_release);     // pairs with the readers' acquire
     session_->latest.store(written_, std::memory_order_seq_cst);  // (Q1) pairs with readers' acquire
     session_->local_writer.store(true, std::memory_order_release);  // pairs with the readers' acquire
     session_->gate.notify_all();
@@ -496,11 +578,22 @@ class SqliteWriterLog final : public SessionLog {
         return fail(db_error(d, store_->path, "insert into session '" + id + "'"));
       }
     }
+    // Retention in the batch's transaction: the prune and the batch commit together or not at all.
+    Sequence new_first = first_;
+    if (!policy_.keeps_everything()) {
+      auto pruned = prune_point(batch.last_sequence());
+      if (!pruned) return fail(pruned.error());
+      new_first = *pruned;
+    }
     {
       StmtReset reset{commit_.get()};
       if (sqlite3_step(commit_.get()) != SQLITE_DONE) return fail(db_error(d, store_->path, "COMMIT"));
     }
     written_ = batch.last_sequence();
+    if (new_first != first_) {
+      first_ = new_first;
+      session_->first.store(first_, std::memory_order_release);  // pairs with the readers' acquire
+    }
     session_->latest.store(written_, std::memory_order_seq_cst);  // (Q1) pairs with readers' acquire; WaitGate publication
     session_->gate.notify_all();
     return {};
@@ -510,6 +603,9 @@ class SqliteWriterLog final : public SessionLog {
     return session_->latest.load(std::memory_order_acquire);  // pairs with (Q1)
   }
   Sequence written_sequence() const noexcept override { return written_; }
+  Sequence first_sequence() const noexcept override {
+    return session_->first.load(std::memory_order_acquire);  // pairs with the writer's release
+  }
   Status read(const EventQuery& q, FunctionRef<bool(const EventView&)> visit) const override {
     return reader_.read(q, visit);
   }
@@ -528,7 +624,45 @@ class SqliteWriterLog final : public SessionLog {
   SqliteLog reader_;   // reads through pooled connections, like any read handle
   Db db_;              // the writer's own connection; writer thread only
   Stmt insert_, begin_, commit_;
+  Stmt prune_, set_first_, young_;  // retention (prepared only with a policy)
   Sequence written_ = 0;  // writer thread only
+  Sequence first_ = 1;    // writer thread only: the first available sequence
+  RetentionPolicy policy_;
+  std::chrono::steady_clock::time_point next_age_check_{};  // writer thread only
+
+  /// Inside the batch's transaction: deletes the front of the session that the policy no
+  /// longer keeps, in units of at least policy_.prune_unit events (max_events) or whatever is
+  /// older than max_age (checked at most once per second); returns the new first sequence.
+  Result<Sequence> prune_point(Sequence last) {
+    sqlite3* d = db_.get();
+    Sequence to = first_;
+    if (policy_.max_events > 0 && last >= first_ && last - first_ + 1 >= policy_.max_events + policy_.prune_unit)
+      to = last - policy_.max_events + 1;
+    const auto now = std::chrono::steady_clock::now();
+    if (policy_.max_age.count() > 0 && now >= next_age_check_) {
+      next_age_check_ = now + std::chrono::seconds(1);
+      const std::int64_t cutoff = now_ns() - std::chrono::duration_cast<std::chrono::nanoseconds>(policy_.max_age).count();
+      StmtReset reset{young_.get()};
+      bind_text(young_.get(), 1, session_->id);
+      sqlite3_bind_int64(young_.get(), 2, static_cast<sqlite3_int64>(to));
+      sqlite3_bind_int64(young_.get(), 3, cutoff);
+      const int rc = sqlite3_step(young_.get());
+      if (rc == SQLITE_ROW)
+        to = std::max(to, static_cast<Sequence>(sqlite3_column_int64(young_.get(), 0)));
+      else if (rc == SQLITE_DONE)
+        to = last + 1;  // every event is older than max_age
+      else
+        return db_error(d, store_->path, "retention: find the first young event");
+    }
+    if (to <= first_) return first_;
+    for (sqlite3_stmt* s : {prune_.get(), set_first_.get()}) {
+      StmtReset reset{s};
+      bind_text(s, 1, session_->id);
+      sqlite3_bind_int64(s, 2, static_cast<sqlite3_int64>(to));
+      if (sqlite3_step(s) != SQLITE_DONE) return db_error(d, store_->path, "retention: prune session '" + session_->id + "'");
+    }
+    return to;
+  }
 };
 
 }  // namespace
@@ -641,6 +775,44 @@ Result<std::shared_ptr<SessionLog>> SqliteStore::open(std::string_view session_i
     (*w)->publish_open();
   }
   return std::shared_ptr<SessionLog>(std::move(*w));
+}
+
+Result<SessionInfo> SqliteStore::info(std::string_view session_id) const {
+  auto v = verify(session_id);
+  if (!v) return v.error();
+  if (v->damaged) return Error(Errc::damaged_store, "sqlite store '" + state_->path + "': session '" +
+                                                        std::string(session_id) + "': " + v->problem);
+  return v->intact;
+}
+
+Result<VerifyReport> SqliteStore::verify(std::string_view session_id) const {
+  if (Status st = validate_session_id(session_id); !st) return st.error();
+  auto exists = state_->session_exists(session_id);
+  if (!exists) return exists.error();
+  if (!*exists)
+    return Error(Errc::not_found, "sqlite store '" + state_->path + "' has no session '" + std::string(session_id) + "'");
+  auto session = std::make_shared<SqliteSession>(std::string(session_id));
+  SqliteLog log(state_, session);
+  VerifyReport r;
+  r.intact.session_id = std::string(session_id);
+  r.intact.first_sequence = log.first_sequence();
+  r.intact.latest_sequence = r.intact.first_sequence - 1;
+  EventQuery all;
+  all.after = r.intact.first_sequence - 1;
+  Status st = log.read(all, [&](const EventView& v) {
+    r.intact.latest_sequence = v.sequence_number;
+    ++r.intact.event_count;
+    r.intact.bytes += EventRecord::encoded_size(v);
+    return true;
+  });
+  if (!st) {
+    if (st.code() != Errc::damaged_store && st.code() != Errc::pruned) return st.error();
+    r.damaged = true;
+    r.problem = st.error().message();
+    r.file = state_->path + " (table events)";
+    r.offset = r.intact.latest_sequence + 1;
+  }
+  return r;
 }
 
 Result<std::vector<std::string>> SqliteStore::list_sessions() const {

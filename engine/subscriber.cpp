@@ -21,7 +21,8 @@ Subscriber::Subscriber(std::shared_ptr<SessionCore> core, SubscribeOptions optio
       on_caught_up_(std::move(options.on_caught_up)),
       id_(core_->next_subscriber_id()),
       buf_((core_->ring.payload_bytes() + 7) / 8 + 1) {
-  set_cursor(std::max<Sequence>(options.from_sequence, 1));
+  // from_sequence 0: the first available (above what retention pruned, docs/store.md "Retention")
+  set_cursor(options.from_sequence == 0 ? std::max<Sequence>(core_->log->first_sequence(), 1) : options.from_sequence);
   // (1) start in the ring if the ring can hold the cursor with half a ring to spare, else
   // backfill from the store.
   mode_ = Mode::store;

@@ -442,9 +442,9 @@ TEST(CliSessions, listsEachSessionWithLatestSequenceCountSizeAndSegments) {
   ASSERT_EQ(text.exit_code, 0) << text.err;
   const auto lines = text.lines();
   ASSERT_EQ(lines.size(), 3u);  // header + 2 sessions
-  EXPECT_THAT(lines[0], HasSubstr("latest_seq"));
+  EXPECT_THAT(lines[0], ::testing::MatchesRegex("session +first_seq +latest_seq +events +bytes +segments"));
   EXPECT_THAT(lines[1], ::testing::StartsWith("alpha"));
-  EXPECT_THAT(lines[2], ::testing::MatchesRegex("beta +7 +7 +[0-9]+ +1"));
+  EXPECT_THAT(lines[2], ::testing::MatchesRegex("beta +1 +7 +7 +[0-9]+ +1"));  // first_seq 1: a LogStore never prunes
 
   TempDir empty;
   auto none = cli({"sessions", "--store", empty.str()});
@@ -604,6 +604,34 @@ TEST(CliDemo, smallDemoRunsAndEveryReaderGetsItsEvents) {
   auto r = cli({"demo", "--events", "4000", "--producers", "2", "--ring-capacity", "64", "--store", "memory"});
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_THAT(r.out, HasSubstr("every subscriber received exactly its events, in order"));
+}
+
+// --store sqlite:PATH: the demo writes a SqliteStore, and sessions, verify and tail read it
+// (read-only); a missing database file is not_found (exit 1), never created.
+TEST(CliSqlite, demoWritesAndSessionsVerifyTailReadASqliteStore) {
+  TempDir dir;
+  const std::string store = "sqlite:" + (dir.path() / "s.db").string();
+  auto demo = cli({"demo", "--events", "2000", "--producers", "2", "--session", "d1", "--store", store});
+  ASSERT_EQ(demo.exit_code, 0) << demo.out << demo.err;
+  auto sessions = cli({"sessions", "--store", store, "--format", "jsonl"});
+  ASSERT_EQ(sessions.exit_code, 0) << sessions.err;
+  const auto row = nlohmann::json::parse(sessions.out);
+  EXPECT_EQ(row.at("session_id"), "d1");
+  EXPECT_EQ(row.at("first_seq"), 1);
+  const auto latest = row.at("latest_seq").get<std::uint64_t>();
+  EXPECT_GE(latest, 2000u);
+  EXPECT_EQ(row.at("event_count").get<std::uint64_t>(), latest);
+  auto verify = cli({"verify", "--store", store});
+  EXPECT_EQ(verify.exit_code, 0) << verify.err;
+  EXPECT_THAT(verify.out, HasSubstr("verified 1 session: 1 ok, 0 damaged"));
+  auto tail = cli({"tail", "--store", store, "--session", "d1", "--from", std::to_string(latest), "--format", "jsonl"});
+  ASSERT_EQ(tail.exit_code, 0) << tail.err;
+  EXPECT_EQ(nlohmann::json::parse(tail.out).at("seq").get<std::uint64_t>(), latest);
+  const std::string missing = "sqlite:" + (dir.path() / "missing.db").string();
+  auto none = cli({"sessions", "--store", missing});
+  EXPECT_EQ(none.exit_code, 1);
+  EXPECT_THAT(none.err, HasSubstr("not_found"));
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / "missing.db"));
 }
 
 TEST(CliBench, jsonCountsEveryEventDeliveredOnceUnderPeerFieldNames) {

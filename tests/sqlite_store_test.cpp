@@ -74,6 +74,21 @@ TEST(SqliteStore, openValidatesOptionsNamingTheOptionAndCreatesNothing) {
   o = options_at(dir);
   o.durability = static_cast<Durability>(9);
   expect_refused(o, "durability");
+  o = options_at(dir);
+  o.retention.max_age = std::chrono::seconds(-1);
+  expect_refused(o, "retention.max_age");
+  o = options_at(dir);
+  o.retention.prune_unit = 0;
+  expect_refused(o, "retention.prune_unit");
+  o = options_at(dir);
+  o.retention.max_events = (std::uint64_t{1} << 62) + 1;
+  expect_refused(o, "retention.max_events");
+  o = options_at(dir);
+  o.session_retention["a/b"] = RetentionPolicy{};
+  expect_refused(o, "session_retention");
+  o = options_at(dir);
+  o.session_retention["ok"].prune_unit = (1u << 24) + 1;
+  expect_refused(o, "session_retention['ok'].prune_unit");
   EXPECT_FALSE(std::filesystem::exists(dir.path() / "s.db"));
 }
 
@@ -215,4 +230,27 @@ TEST(SqliteStore, rowsRemovedBehindTheStoresBackAreDamagedStoreNamingTheMissingS
   ASSERT_EQ(st.code(), Errc::damaged_store);
   EXPECT_NE(st.error().message().find("sequence 6"), std::string::npos) << st.error();
   EXPECT_EQ(seen, (std::vector<Sequence>{1, 2, 3, 4, 5}));
+}
+
+// Per-session retention replaces the store-wide default for the sessions it names only.
+TEST(SqliteStore, perSessionRetentionAppliesToItsSessionOnly) {
+  TempDir dir;
+  auto o = options_at(dir);
+  o.session_retention["short"].max_events = 10;
+  o.session_retention["short"].prune_unit = 10;
+  auto store = open_store(o);
+  ASSERT_NE(store, nullptr);
+  auto a = store->open("short", OpenMode::write);
+  auto b = store->open("long", OpenMode::write);
+  ASSERT_TRUE(a.ok() && b.ok());
+  append_range(**a, 1, 100);
+  append_range(**b, 1, 100);
+  EXPECT_GT((*a)->first_sequence(), 80u);
+  EXPECT_EQ((*b)->first_sequence(), 1u);
+  expect_events_1_to_n(**b, 100);
+  auto info = store->info("short");
+  ASSERT_TRUE(info.ok()) << info.error();
+  EXPECT_EQ(info->first_sequence, (*a)->first_sequence());
+  EXPECT_EQ(info->latest_sequence, 100u);
+  EXPECT_EQ(info->event_count, 100u - info->first_sequence + 1);
 }

@@ -12,6 +12,10 @@
 //   };
 //   INSTANTIATE_TYPED_TEST_SUITE_P(MyStore, StoreConformance, ::testing::Types<MyStoreFactory>);
 //
+// A store with retention (docs/store.md "Retention") also provides
+//     std::shared_ptr<sessionring::SessionStore> open_with_retention(const sessionring::RetentionPolicy&);
+// (the same data as open(), with that store-wide policy); the retention tests skip otherwise.
+//
 // One factory object is made per test (its constructor creates a private temporary location,
 // its destructor removes it). Before a second open() the suite releases every handle and the
 // store of the first (a "restart"); a durable store must then show the same sessions and events
@@ -21,6 +25,7 @@
 #pragma once
 #include "log_test_util.hpp"
 
+#include <sessionring/retention_policy.hpp>
 #include <sessionring/session_id.hpp>
 #include <sessionring/session_store.hpp>
 
@@ -60,6 +65,18 @@ class StoreConformance : public ::testing::Test {
     store_.reset();
     store_ = factory_.open();
     ASSERT_NE(store_, nullptr) << F::name() << ": factory.open() after a restart returned no store";
+  }
+
+  /// Reopens the store with a retention policy; false when the store has no retention.
+  bool reopen_with_retention(const RetentionPolicy& policy) {
+    if constexpr (requires(F& f) { { f.open_with_retention(policy) } -> std::convertible_to<std::shared_ptr<SessionStore>>; }) {
+      store_.reset();
+      store_ = factory_.open_with_retention(policy);
+      EXPECT_NE(store_, nullptr);
+      return store_ != nullptr;
+    } else {
+      return false;
+    }
   }
 
   std::shared_ptr<SessionLog> open(std::string_view id, OpenMode mode) {
@@ -104,6 +121,12 @@ class StoreConformance : public ::testing::Test {
 };
 
 TYPED_TEST_SUITE_P(StoreConformance);
+
+inline EventQuery after_query(Sequence after) {
+  EventQuery q;
+  q.after = after;
+  return q;
+}
 
 // INV-1: a batch is accepted only when it continues written_sequence(); anything else is
 // sequence_conflict naming the session, and stores nothing.
@@ -499,6 +522,156 @@ TYPED_TEST_P(StoreConformance, restartKeepsEveryEventAndContinuesTheSequence) {
   }
 }
 
+// A store without a retention policy never prunes: the first available sequence stays 1.
+TYPED_TEST_P(StoreConformance, withoutRetentionTheFirstAvailableSequenceStaysOne) {
+  auto log = this->writer();
+  ASSERT_NE(log, nullptr);
+  EXPECT_EQ(log->first_sequence(), 1u);
+  this->append_secured(*log, 1, 3000, 64);
+  EXPECT_EQ(log->first_sequence(), 1u);
+  expect_events_1_to_n(*log, 3000);
+}
+
+// Retention (max_events): at least the newest max_events stay; the front goes in whole units
+// of at least prune_unit; what is left is contiguous first..latest, every field intact.
+TYPED_TEST_P(StoreConformance, retentionKeepsTheNewestMaxEventsAndPrunesWholeUnitsFromTheFront) {
+  RetentionPolicy p;
+  p.max_events = 100;
+  p.prune_unit = 50;
+  if (!this->reopen_with_retention(p)) GTEST_SKIP() << TypeParam::name() << " has no retention";
+  auto log = this->writer();
+  ASSERT_NE(log, nullptr);
+  auto reader = this->open("s1", OpenMode::read);
+  ASSERT_NE(reader, nullptr);
+  Sequence prev_first = 1;
+  for (Sequence first = 1; first <= 1000; first += 7) {
+    const std::size_t n = std::min<Sequence>(7, 1001 - first);
+    this->append_secured(*log, first, n, 7);
+    const Sequence latest = first + n - 1;
+    for (const SessionLog* l : {log.get(), reader.get()}) {
+      const Sequence f = l->first_sequence();
+      ASSERT_GE(f, prev_first) << "first_sequence went back";
+      ASSERT_GE(latest - f + 1, std::min<Sequence>(latest, 100)) << "pruned below max_events";
+      ASSERT_LT(latest - f + 1, 100u + 50u) << "kept more than max_events + prune_unit";
+      if (f > prev_first) {
+        EXPECT_GE(f - prev_first, 50u) << "a prune smaller than prune_unit";
+      }
+      prev_first = f;
+    }
+  }
+  const Sequence f = log->first_sequence();
+  EXPECT_GT(f, 1u);
+  EventQuery q;
+  q.after = f - 1;
+  Sequence expect = f;
+  Status st = reader->read(q, [&](const EventView& v) {
+    Event want = test_event(expect);
+    want.session_id = "s1";
+    EXPECT_EQ(v.to_event(), want);
+    ++expect;
+    return true;
+  });
+  ASSERT_TRUE(st.ok()) << st.error();
+  EXPECT_EQ(expect, 1001u);
+  EXPECT_EQ(reader->find_by_id("evt-1").code(), Errc::not_found) << "a pruned event is still found by id";
+  auto kept = reader->find_by_id("evt-" + std::to_string(f));
+  ASSERT_TRUE(kept.ok()) << kept.error();
+}
+
+// A read asking for a pruned sequence is Errc::pruned naming the first available one (never a
+// silent skip); reads from the first available on succeed.
+TYPED_TEST_P(StoreConformance, readOfAPrunedSequenceIsPrunedNamingTheFirstAvailable) {
+  RetentionPolicy p;
+  p.max_events = 20;
+  p.prune_unit = 10;
+  if (!this->reopen_with_retention(p)) GTEST_SKIP() << TypeParam::name() << " has no retention";
+  auto log = this->writer();
+  ASSERT_NE(log, nullptr);
+  this->append_secured(*log, 1, 200, 5);
+  const Sequence f = log->first_sequence();
+  ASSERT_GT(f, 1u);
+  for (Sequence after : {Sequence{0}, Sequence{1}, f - 2}) {
+    int visited = 0;
+    Status st = log->read(after_query(after), [&](const EventView&) {
+      ++visited;
+      return true;
+    });
+    ASSERT_EQ(st.code(), Errc::pruned) << "after " << after;
+    EXPECT_NE(st.error().message().find("first available is " + std::to_string(f)), std::string::npos) << st.error();
+    EXPECT_EQ(visited, 0);
+  }
+  EXPECT_EQ(this->seqs(*log, after_query(f - 1)), this->range(f, 200));
+}
+
+// max_age: the prefix older than max_age goes, the young rest stays.
+TYPED_TEST_P(StoreConformance, retentionByAgePrunesTheOldPrefixAndKeepsTheYoungEvents) {
+  RetentionPolicy p;
+  p.max_age = std::chrono::hours(1);
+  if (!this->reopen_with_retention(p)) GTEST_SKIP() << TypeParam::name() << " has no retention";
+  auto log = this->writer();
+  ASSERT_NE(log, nullptr);
+  const std::int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                               std::chrono::system_clock::now().time_since_epoch()).count();
+  std::vector<Event> events;
+  for (Sequence s = 1; s <= 60; ++s) {
+    Event e = test_event(s);
+    e.timestamp_ns = s <= 50 ? now - std::int64_t{7200} * 1'000'000'000 : now;
+    events.push_back(std::move(e));
+  }
+  TestBatch b(std::move(events));
+  ASSERT_TRUE(log->append(b.batch()));
+  this->await_secured(*log, 60);
+  EXPECT_EQ(log->first_sequence(), 51u);
+  EXPECT_EQ(this->seqs(*log, after_query(50)), this->range(51, 60));
+}
+
+// INV-1 across retention and restarts: the first available sequence persists, and a writer
+// continues after the last sequence even when retention pruned everything.
+TYPED_TEST_P(StoreConformance, sequencesNeverRestartAfterPruningAndRestart) {
+  if constexpr (!TypeParam::kDurable) {
+    GTEST_SKIP() << TypeParam::name() << " is not durable";
+  } else {
+    RetentionPolicy p;
+    p.max_events = 10;
+    p.prune_unit = 5;
+    if (!this->reopen_with_retention(p)) GTEST_SKIP() << TypeParam::name() << " has no retention";
+    Sequence first = 0;
+    {
+      auto log = this->writer();
+      ASSERT_NE(log, nullptr);
+      this->append_secured(*log, 1, 100, 3);
+      first = log->first_sequence();
+      ASSERT_GT(first, 1u);
+    }
+    ASSERT_TRUE(this->reopen_with_retention(p));
+    {
+      auto r = this->open("s1", OpenMode::read);
+      ASSERT_NE(r, nullptr);
+      EXPECT_EQ(r->first_sequence(), first);
+      EXPECT_EQ(r->latest_sequence(), 100u);
+      auto w = this->writer();
+      ASSERT_NE(w, nullptr);
+      EXPECT_EQ(w->written_sequence(), 100u);
+      this->append_secured(*w, 101, 5);
+    }
+    RetentionPolicy everything_old;
+    everything_old.max_age = std::chrono::seconds(1);  // test events are from 2023: all older
+    ASSERT_TRUE(this->reopen_with_retention(everything_old));
+    {
+      auto w = this->writer();
+      ASSERT_NE(w, nullptr);
+      this->append_secured(*w, 106, 1);
+      EXPECT_EQ(w->first_sequence(), 107u) << "every event was older than max_age";
+    }
+    ASSERT_TRUE(this->reopen_with_retention(everything_old));
+    auto w = this->writer();
+    ASSERT_NE(w, nullptr);
+    EXPECT_EQ(w->written_sequence(), 106u) << "the sequence restarted after everything was pruned";
+    auto stale = make_batch(1, 1);
+    EXPECT_EQ(w->append(stale.batch()).code(), Errc::sequence_conflict);
+  }
+}
+
 REGISTER_TYPED_TEST_SUITE_P(StoreConformance,
                             appendNotContinuingTheWrittenSequenceIsSequenceConflictAndStoresNothing,
                             retriedBatchIsRefusedAndNeverDuplicatesAnEvent, emptyBatchIsAcceptedAndStoresNothing,
@@ -515,6 +688,11 @@ REGISTER_TYPED_TEST_SUITE_P(StoreConformance,
                             invalidSessionIdIsInvalidSessionIdInBothModesAndCreatesNothing,
                             listSessionsIsSortedAndHoldsEveryWrittenSession, sessionsAreIndependent,
                             concurrentReadersDuringAppendsSeeContiguousUnalteredPrefixes,
-                            restartKeepsEveryEventAndContinuesTheSequence);
+                            restartKeepsEveryEventAndContinuesTheSequence,
+                            withoutRetentionTheFirstAvailableSequenceStaysOne,
+                            retentionKeepsTheNewestMaxEventsAndPrunesWholeUnitsFromTheFront,
+                            readOfAPrunedSequenceIsPrunedNamingTheFirstAvailable,
+                            retentionByAgePrunesTheOldPrefixAndKeepsTheYoungEvents,
+                            sequencesNeverRestartAfterPruningAndRestart);
 
 }  // namespace sessionring::test

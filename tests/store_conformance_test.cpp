@@ -41,10 +41,12 @@ template <Durability D>
 struct SqliteStoreFactory {
   static constexpr bool kDurable = true;
   static std::string name() { return "sqlite/" + std::string(to_string(D)); }
-  std::shared_ptr<SessionStore> open() {
+  std::shared_ptr<SessionStore> open() { return open_with_retention(RetentionPolicy{}); }
+  std::shared_ptr<SessionStore> open_with_retention(const RetentionPolicy& policy) {
     SqliteStoreOptions o;
     o.path = dir.path() / "sessions.db";
     o.durability = D;
+    o.retention = policy;
     auto s = SqliteStore::open(std::move(o));
     EXPECT_TRUE(s.ok()) << s.error();
     return s.ok() ? *s : nullptr;
@@ -61,6 +63,13 @@ struct FaultInjectingFactory {
     auto inner_store = inner.open();
     if (!inner_store) return nullptr;
     auto s = FaultInjectingStore::create(std::move(inner_store), faults);
+    EXPECT_TRUE(s.ok()) << s.error();
+    return s.ok() ? *s : nullptr;
+  }
+  std::shared_ptr<SessionStore> open_with_retention(const RetentionPolicy& policy)
+    requires requires(Inner& i) { i.open_with_retention(policy); }
+  {
+    auto s = FaultInjectingStore::create(inner.open_with_retention(policy), faults);
     EXPECT_TRUE(s.ok()) << s.error();
     return s.ok() ? *s : nullptr;
   }

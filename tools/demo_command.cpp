@@ -80,6 +80,13 @@ Result<std::shared_ptr<SessionStore>> open_store(const std::string& spec) {
     if (!s) return s.error();
     return std::shared_ptr<SessionStore>(*s);
   }
+  if (spec.rfind("sqlite:", 0) == 0 && spec.size() > 7) {
+    SqliteStoreOptions o;
+    o.path = spec.substr(7);
+    auto s = SqliteStore::open(o);
+    if (!s) return s.error();
+    return std::shared_ptr<SessionStore>(*s);
+  }
   if (is_nats_url(spec)) {  // JetStreamStore: docs/cli.md "Stores"
     auto o = parse_nats_url(spec);
     if (!o) return o.error();
@@ -87,7 +94,8 @@ Result<std::shared_ptr<SessionStore>> open_store(const std::string& spec) {
     if (!s) return s.error();
     return std::shared_ptr<SessionStore>(*s);
   }
-  return Error(Errc::validation_error, "--store '" + spec + "' is not 'memory', 'log:DIR' or 'nats://HOST:PORT'");
+  return Error(Errc::validation_error,
+               "--store '" + spec + "' is not 'memory', 'log:DIR', 'sqlite:PATH' or 'nats://HOST:PORT'");
 }
 
 int run_demo(const DemoOptions& o) {
@@ -228,7 +236,7 @@ void add_demo_command(CLI::App& app, std::function<int()>& run) {
   cmd->add_option("--producers,--runs", opts->producers, "Concurrent runs (one slot each)")->check(CLI::Range(1u, 64u));
   cmd->add_option("--ring-capacity", opts->ring_capacity, "Ring slots (power of two)");
   cmd->add_option("--session", opts->session, "Session id (continued if the store has it)");
-  cmd->add_option("--store", opts->store, "memory, or log:DIR (default log:sessionring-data)");
+  cmd->add_option("--store", opts->store, "memory, log:DIR or sqlite:PATH (default log:sessionring-data)");
   cmd->footer("Exit codes: 0 ok, 1 runtime failure, 2 bad usage, 3 damaged store.");
   cmd->callback([&run, opts] { run = [opts] { return run_demo(*opts); }; });
 }

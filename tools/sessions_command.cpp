@@ -31,7 +31,8 @@ int run_sessions(const SessionsOptions& o) {
   int rc = kExitOk;
   std::ostringstream out;
   if (!jsonl)
-    out << std::left << std::setw(32) << "session" << std::right << std::setw(14) << "latest_seq" << std::setw(14)
+    out << std::left << std::setw(32) << "session" << std::right << std::setw(12) << "first_seq" << std::setw(14)
+        << "latest_seq" << std::setw(14)
         << "events" << std::setw(16) << "bytes" << std::setw(10) << "segments"
         << "\n";
   for (const std::string& id : *ids) {
@@ -44,13 +45,15 @@ int run_sessions(const SessionsOptions& o) {
     if (jsonl) {
       nlohmann::ordered_json j;
       j["session_id"] = info->session_id;
+      j["first_seq"] = info->first_sequence;
       j["latest_seq"] = info->latest_sequence;
       j["event_count"] = info->event_count;
       j["bytes"] = info->bytes;
       j["segment_count"] = info->segment_count;
       out << dump_line(j) << "\n";
     } else {
-      out << std::left << std::setw(32) << info->session_id << std::right << std::setw(14) << info->latest_sequence
+      out << std::left << std::setw(32) << info->session_id << std::right << std::setw(12) << info->first_sequence
+          << std::setw(14) << info->latest_sequence
           << std::setw(14) << info->event_count << std::setw(16) << info->bytes << std::setw(10)
           << info->segment_count << "\n";
     }
@@ -70,7 +73,7 @@ void add_sessions_command(CLI::App& app, std::function<int()>& run) {
   auto opts = std::make_shared<SessionsOptions>();
   CLI::App* cmd =
       app.add_subcommand("sessions", "List the sessions of a store: latest sequence, event count, size, segments");
-  cmd->add_option("--store", opts->store, "Log store root directory")->required()->type_name("DIR");
+  cmd->add_option("--store", opts->store, "Store: a log store root DIR (or log:DIR), or sqlite:PATH")->required()->type_name("STORE");
   cmd->add_option("--format", opts->format, "Output format: text (a table) or jsonl (one object per session)")
       ->check(CLI::IsMember({"text", "jsonl"}));
   cmd->footer(std::string(kExitCodesFooter));

@@ -1,11 +1,13 @@
-// Shared by the store subcommands (tail, sessions, verify): opening an existing LogStore
-// without creating it, and mapping errors to the exit codes of docs/cli.md.
+// Shared by the store subcommands (tail, sessions, verify): opening an existing store (a
+// LogStore directory, or a SqliteStore file given as sqlite:PATH) without creating it, and
+// mapping errors to the exit codes of docs/cli.md.
 #pragma once
 #include <sessionring/errc.hpp>
 #include <sessionring/error.hpp>
 #include <sessionring/jet_stream_store.hpp>
 #include <sessionring/log_store.hpp>
 #include <sessionring/result.hpp>
+#include <sessionring/sqlite_store.hpp>
 
 #include <CLI/CLI.hpp>
 
@@ -29,33 +31,45 @@ int exit_code_for(Errc code) noexcept;
 /// Prints "sessionring <command>: <code>: <message>" to stderr; returns exit_code_for(code).
 int report_error(std::string_view command, const Error& error);
 
-/// The store named by --store: a LogStore directory, or a JetStreamStore URL
-///   nats://HOST:PORT[,nats://HOST2:PORT...][?stream=NAME&streams=N&replicas=R]
-/// (defaults: JetStreamStoreOptions; docs/cli.md "Stores"). The subcommands use these four calls.
-class ToolStore {
+/// An existing store opened for reading: a LogStore, a SqliteStore or a JetStreamStore behind
+/// the calls the store subcommands make.
+class ExistingStore {
  public:
-  explicit ToolStore(std::shared_ptr<LogStore> log) : log_(std::move(log)) {}
-  explicit ToolStore(std::shared_ptr<JetStreamStore> js) : js_(std::move(js)) {}
-  Result<std::shared_ptr<SessionLog>> open(std::string_view id, OpenMode mode) {
-    return log_ ? log_->open(id, mode) : js_->open(id, mode);
+  explicit ExistingStore(std::shared_ptr<LogStore> s) : log_(std::move(s)) {}
+  explicit ExistingStore(std::shared_ptr<SqliteStore> s) : sqlite_(std::move(s)) {}
+  explicit ExistingStore(std::shared_ptr<JetStreamStore> s) : js_(std::move(s)) {}
+  Result<std::vector<std::string>> list_sessions() const { return store().list_sessions(); }
+  Result<std::shared_ptr<SessionLog>> open(std::string_view id, OpenMode mode) const { return store().open(id, mode); }
+  Result<SessionInfo> info(std::string_view id) const {
+    return log_ ? log_->info(id) : sqlite_ ? sqlite_->info(id) : js_->info(id);
   }
-  Result<std::vector<std::string>> list_sessions() const { return log_ ? log_->list_sessions() : js_->list_sessions(); }
-  Result<SessionInfo> info(std::string_view id) const { return log_ ? log_->info(id) : js_->info(id); }
-  Result<VerifyReport> verify(std::string_view id) const { return log_ ? log_->verify(id) : js_->verify(id); }
+  Result<VerifyReport> verify(std::string_view id) const {
+    return log_ ? log_->verify(id) : sqlite_ ? sqlite_->verify(id) : js_->verify(id);
+  }
 
  private:
+  SessionStore& store() const {
+    if (log_) return *log_;
+    if (sqlite_) return *sqlite_;
+    return *js_;
+  }
   std::shared_ptr<LogStore> log_;
+  std::shared_ptr<SqliteStore> sqlite_;
   std::shared_ptr<JetStreamStore> js_;
 };
 
-/// True for "nats://…" (a JetStreamStore URL).
+/// True for "nats://…": a JetStreamStore URL
+///   nats://HOST:PORT[,nats://HOST2:PORT...][?stream=NAME&streams=N&replicas=R]
+/// (defaults: JetStreamStoreOptions; docs/cli.md "Stores").
 bool is_nats_url(std::string_view spec) noexcept;
-/// Parses a nats:// store URL (above) into options; validation_error naming a bad parameter.
+/// Parses a nats:// store URL into options; validation_error naming a bad parameter.
 Result<JetStreamStoreOptions> parse_nats_url(const std::string& spec);
 
-/// Opens the store at `spec` for reading. A nats:// URL connects to JetStream (the streams are
-/// created if missing). Otherwise the LogStore directory, which unlike LogStore::open is never
-/// created: a missing one is Errc::not_found ("no store at ..."), a file is storage_error.
-Result<std::shared_ptr<ToolStore>> open_existing_store(const std::string& spec);
+/// Opens the store named by `spec` for reading: `nats://…` a JetStreamStore (connects; creates
+/// the streams if missing), `sqlite:PATH` a SqliteStore file (read-only;
+/// a missing file is Errc::not_found), `log:DIR` or a plain DIR the LogStore at DIR. Unlike
+/// LogStore::open it never creates the directory: a missing one is Errc::not_found ("no store
+/// at ..."), a file is storage_error.
+Result<std::shared_ptr<ExistingStore>> open_existing_store(const std::string& spec);
 
 }  // namespace sessionring::tools

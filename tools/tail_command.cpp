@@ -127,7 +127,7 @@ int run_tail(const TailOptions& o) {
 void add_tail_command(CLI::App& app, std::function<int()>& run) {
   auto opts = std::make_shared<TailOptions>();
   CLI::App* cmd = app.add_subcommand("tail", "Print the stored events of a session; --follow keeps streaming new ones");
-  cmd->add_option("--store", opts->store, "Log store root directory")->required()->type_name("DIR");
+  cmd->add_option("--store", opts->store, "Store: a log store root DIR (or log:DIR), or sqlite:PATH")->required()->type_name("STORE");
   cmd->add_option("--session", opts->session, "Session id")
       ->required()
       ->type_name("ID")

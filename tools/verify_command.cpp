@@ -29,7 +29,7 @@ std::string text_line(const VerifyReport& r) {
   const SessionInfo& i = r.intact;
   if (r.ok()) {
     s << i.session_id << ": ok: " << i.event_count << " events";
-    if (i.latest_sequence > 0) s << " (seq 1.." << i.latest_sequence << ")";
+    if (i.latest_sequence >= i.first_sequence) s << " (seq " << i.first_sequence << ".." << i.latest_sequence << ")";
     s << " in " << i.segment_count << " segment" << (i.segment_count == 1 ? "" : "s") << ", " << i.bytes << " bytes";
     if (r.torn_tail_bytes > 0)
       s << "; torn tail: " << r.torn_tail_bytes << " bytes at " << r.file << " offset " << r.offset << " ("
@@ -37,7 +37,7 @@ std::string text_line(const VerifyReport& r) {
   } else {
     s << i.session_id << ": DAMAGED: " << r.file << " offset " << r.offset << ": " << r.problem << "; intact prefix: ";
     if (i.latest_sequence > 0)
-      s << "seq 1.." << i.latest_sequence;
+      s << "seq " << i.first_sequence << ".." << i.latest_sequence;
     else
       s << "none";
   }
@@ -117,7 +117,7 @@ void add_verify_command(CLI::App& app, std::function<int()>& run) {
   auto opts = std::make_shared<VerifyOptions>();
   CLI::App* cmd = app.add_subcommand(
       "verify", "Check every record's checksum and the sequence contiguity; exit 3 on damage, naming file and offset");
-  cmd->add_option("--store", opts->store, "Log store root directory")->required()->type_name("DIR");
+  cmd->add_option("--store", opts->store, "Store: a log store root DIR (or log:DIR), or sqlite:PATH")->required()->type_name("STORE");
   cmd->add_option("--session", opts->session, "Only this session (default: every session)")
       ->type_name("ID")
       ->check(session_id_validator());

@@ -24,6 +24,7 @@ enum class Errc : std::uint8_t {
   stopped,             ///< the session (or server) is stopped and accepts nothing new
   closed,              ///< the subscription was already unsubscribed
   run_failed,          ///< a run's task threw (or its executor refused it); the message says what
+  pruned,              ///< the sequence asked for was removed by retention; the message names the first available
 };
 
 /// The snake_case name of an error code ("queue_full").

@@ -7,6 +7,9 @@
 //    (Errc::sequence_conflict otherwise) and stores all of it or none of it.
 //  * latest_sequence(), read(), find_by_id() and wait_for() expose only what the store has
 //    secured at its durability level (INV-2).
+//  * a store with retention removes whole units from the front; first_sequence() names the
+//    lowest still stored, and a read() asking for less (after + 1 < first_sequence()) is
+//    Errc::pruned naming it: never a silent skip. Sequences never restart (INV-1).
 //  * read() calls `visit` with views valid only during the call, oldest first, and holds no
 //    lock that append() needs while calling it (a slow reader never stalls the writer, INV-4).
 #pragma once
@@ -35,6 +38,11 @@ class SessionLog {
 
   /// Latest secured sequence (0 when empty). Any thread; may be stale by the time it returns.
   virtual Sequence latest_sequence() const noexcept = 0;
+
+  /// The first available sequence: everything from it to latest_sequence() is stored (when
+  /// latest_sequence() >= it); sequences below it were pruned by retention (docs/store.md
+  /// "Retention"). 1 for a store that never prunes. Any thread; only grows.
+  virtual Sequence first_sequence() const noexcept { return 1; }
 
   /// Writer handle: the highest sequence append() accepted. A store that secures in the
   /// background (group commit on a sync thread) may return from append() before the batch is

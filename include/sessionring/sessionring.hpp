@@ -18,6 +18,8 @@
 #include <sessionring/function_ref.hpp>
 #include <sessionring/log_store.hpp>
 #include <sessionring/log_store_options.hpp>
+#include <sessionring/sqlite_store.hpp>
+#include <sessionring/sqlite_store_options.hpp>
 #include <sessionring/memory_store.hpp>
 #include <sessionring/producer.hpp>
 #include <sessionring/push_subscription.hpp>

@@ -6,8 +6,10 @@
 // flock on <path>-locks/<session>: a second gets Errc::writer_conflict); read handles work
 // while another process writes and see its committed batches.
 #pragma once
+#include <sessionring/session_info.hpp>
 #include <sessionring/session_store.hpp>
 #include <sessionring/sqlite_store_options.hpp>
+#include <sessionring/verify_report.hpp>
 
 #include <memory>
 
@@ -26,6 +28,15 @@ class SqliteStore final : public SessionStore {
   std::string_view kind() const noexcept override { return "sqlite"; }
   Result<std::shared_ptr<SessionLog>> open(std::string_view session_id, OpenMode mode) override;
   Result<std::vector<std::string>> list_sessions() const override;
+
+  /// Latest sequence, event count and bytes (the sum of the events' EventRecord sizes) of one
+  /// session; segment_count is 0 (no segments). Errc::not_found for a missing session.
+  Result<SessionInfo> info(std::string_view session_id) const;
+
+  /// Reads every event of the session, checking contiguity from 1 and every field (a type code
+  /// outside the 28); reports the first problem as "table events" at offset = the sequence.
+  /// Never modifies the database.
+  Result<VerifyReport> verify(std::string_view session_id) const;
 
   const SqliteStoreOptions& options() const noexcept;
 

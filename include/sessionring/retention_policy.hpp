@@ -1,0 +1,29 @@
+// RetentionPolicy: how much of a session a store keeps (docs/store.md "Retention"). Pruning
+// removes whole units from the front of the session (SqliteStore: DELETE of a sequence range),
+// never a partial record; sequences never restart (INV-1). A read or subscriber asking for a
+// pruned sequence gets Errc::pruned naming the first available one.
+#pragma once
+#include <sessionring/result.hpp>
+
+#include <chrono>
+#include <cstdint>
+
+namespace sessionring {
+
+struct RetentionPolicy {
+  /// Keep at least the newest max_events events; prune when max_events + prune_unit are
+  /// stored (0: no limit). [0, 2^62]
+  std::uint64_t max_events = 0;
+  /// Keep events whose timestamp is younger than this; the oldest prefix older than it is
+  /// pruned (checked at most once per second per session). 0: no limit. [0, 100 years]
+  std::chrono::seconds max_age{0};
+  /// Prune in units of at least this many events (amortises the DELETE). [1, 2^24]
+  std::uint32_t prune_unit = 1024;
+
+  bool keeps_everything() const noexcept { return max_events == 0 && max_age.count() == 0; }
+};
+
+/// Checks every field; Errc::validation_error naming `what` and the field.
+Status validate(const RetentionPolicy& policy, std::string_view what = "RetentionPolicy");
+
+}  // namespace sessionring
