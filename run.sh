@@ -21,7 +21,7 @@ TEST_MODE=${SESSIONRING_TEST_MODE:-quick}
 log() { echo "[run.sh] $*" >&2; }
 
 PACKAGES=(g++ cmake make libboost-dev libconcurrentqueue-dev libxxhash-dev libsqlite3-dev libgtest-dev libgmock-dev
-          libbenchmark-dev libcli11-dev nlohmann-json3-dev pkg-config)
+          libbenchmark-dev libcli11-dev nlohmann-json3-dev pkg-config libnats-dev nats-server)
 
 # Only `fuzz` needs these: clang and its libFuzzer / sanitizer runtimes.
 FUZZ_PACKAGES=(clang libclang-rt-14-dev)

@@ -68,3 +68,28 @@ if(SESSIONRING_BUILD_TOOLS OR SESSIONRING_BUILD_BENCH)
     sessionring_require("nlohmann JSON" nlohmann-json3-dev)
   endif()
 endif()
+
+# NATS C client (libnats-dev 3.4): JetStreamStore (docs/store.md "JetStreamStore"). Its JetStream
+# API replies are JSON, parsed with nlohmann JSON (nlohmann-json3-dev). The tests start their own
+# nats-server (Debian package nats-server) and fail with a message naming it when it is missing.
+if(SESSIONRING_JETSTREAM)
+  # Not find_package(cnats): Debian's cnats-config.cmake names a libnats_static.a the package
+  # does not ship, so it fails. The header and the shared library are enough.
+  find_path(SESSIONRING_NATS_INCLUDE_DIR nats/nats.h)
+  find_library(SESSIONRING_NATS_LIBRARY NAMES nats)
+  if(NOT SESSIONRING_NATS_INCLUDE_DIR OR NOT SESSIONRING_NATS_LIBRARY)
+    sessionring_require("the NATS C client libnats (nats/nats.h, libnats.so)" libnats-dev)
+  endif()
+  if(NOT TARGET sessionring_nats)
+    add_library(sessionring_nats INTERFACE IMPORTED GLOBAL)
+    target_include_directories(sessionring_nats INTERFACE ${SESSIONRING_NATS_INCLUDE_DIR})
+    target_link_libraries(sessionring_nats INTERFACE ${SESSIONRING_NATS_LIBRARY})
+  endif()
+  if(NOT TARGET nlohmann_json::nlohmann_json)
+    find_package(nlohmann_json CONFIG QUIET)
+    if(NOT nlohmann_json_FOUND)
+      sessionring_require("nlohmann JSON" nlohmann-json3-dev)
+    endif()
+  endif()
+  find_program(SESSIONRING_NATS_SERVER nats-server PATHS /usr/sbin /usr/bin /usr/local/bin)
+endif()

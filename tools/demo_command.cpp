@@ -6,6 +6,7 @@
 // and the lapped/store-fallback counts.
 #include "commands.hpp"
 #include "latency_histogram.hpp"
+#include "store_access.hpp"
 
 #include <sessionring/sessionring.hpp>
 
@@ -86,7 +87,15 @@ Result<std::shared_ptr<SessionStore>> open_store(const std::string& spec) {
     if (!s) return s.error();
     return std::shared_ptr<SessionStore>(*s);
   }
-  return Error(Errc::validation_error, "--store '" + spec + "' is not 'memory', 'log:DIR' or 'sqlite:PATH'");
+  if (is_nats_url(spec)) {  // JetStreamStore: docs/cli.md "Stores"
+    auto o = parse_nats_url(spec);
+    if (!o) return o.error();
+    auto s = JetStreamStore::open(std::move(*o));
+    if (!s) return s.error();
+    return std::shared_ptr<SessionStore>(*s);
+  }
+  return Error(Errc::validation_error,
+               "--store '" + spec + "' is not 'memory', 'log:DIR', 'sqlite:PATH' or 'nats://HOST:PORT'");
 }
 
 int run_demo(const DemoOptions& o) {

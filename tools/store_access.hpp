@@ -4,6 +4,7 @@
 #pragma once
 #include <sessionring/errc.hpp>
 #include <sessionring/error.hpp>
+#include <sessionring/jet_stream_store.hpp>
 #include <sessionring/log_store.hpp>
 #include <sessionring/result.hpp>
 #include <sessionring/sqlite_store.hpp>
@@ -30,24 +31,42 @@ int exit_code_for(Errc code) noexcept;
 /// Prints "sessionring <command>: <code>: <message>" to stderr; returns exit_code_for(code).
 int report_error(std::string_view command, const Error& error);
 
-/// An existing store opened for reading: a LogStore or a SqliteStore behind the calls the
-/// store subcommands make.
+/// An existing store opened for reading: a LogStore, a SqliteStore or a JetStreamStore behind
+/// the calls the store subcommands make.
 class ExistingStore {
  public:
   explicit ExistingStore(std::shared_ptr<LogStore> s) : log_(std::move(s)) {}
   explicit ExistingStore(std::shared_ptr<SqliteStore> s) : sqlite_(std::move(s)) {}
+  explicit ExistingStore(std::shared_ptr<JetStreamStore> s) : js_(std::move(s)) {}
   Result<std::vector<std::string>> list_sessions() const { return store().list_sessions(); }
   Result<std::shared_ptr<SessionLog>> open(std::string_view id, OpenMode mode) const { return store().open(id, mode); }
-  Result<SessionInfo> info(std::string_view id) const { return log_ ? log_->info(id) : sqlite_->info(id); }
-  Result<VerifyReport> verify(std::string_view id) const { return log_ ? log_->verify(id) : sqlite_->verify(id); }
+  Result<SessionInfo> info(std::string_view id) const {
+    return log_ ? log_->info(id) : sqlite_ ? sqlite_->info(id) : js_->info(id);
+  }
+  Result<VerifyReport> verify(std::string_view id) const {
+    return log_ ? log_->verify(id) : sqlite_ ? sqlite_->verify(id) : js_->verify(id);
+  }
 
  private:
-  SessionStore& store() const { return log_ ? static_cast<SessionStore&>(*log_) : *sqlite_; }
+  SessionStore& store() const {
+    if (log_) return *log_;
+    if (sqlite_) return *sqlite_;
+    return *js_;
+  }
   std::shared_ptr<LogStore> log_;
   std::shared_ptr<SqliteStore> sqlite_;
+  std::shared_ptr<JetStreamStore> js_;
 };
 
-/// Opens the store named by `spec` for reading: `sqlite:PATH` a SqliteStore file (read-only;
+/// True for "nats://…": a JetStreamStore URL
+///   nats://HOST:PORT[,nats://HOST2:PORT...][?stream=NAME&streams=N&replicas=R]
+/// (defaults: JetStreamStoreOptions; docs/cli.md "Stores").
+bool is_nats_url(std::string_view spec) noexcept;
+/// Parses a nats:// store URL into options; validation_error naming a bad parameter.
+Result<JetStreamStoreOptions> parse_nats_url(const std::string& spec);
+
+/// Opens the store named by `spec` for reading: `nats://…` a JetStreamStore (connects; creates
+/// the streams if missing), `sqlite:PATH` a SqliteStore file (read-only;
 /// a missing file is Errc::not_found), `log:DIR` or a plain DIR the LogStore at DIR. Unlike
 /// LogStore::open it never creates the directory: a missing one is Errc::not_found ("no store
 /// at ..."), a file is storage_error.
