@@ -12,7 +12,9 @@ SessionCore::SessionCore(SessionOptions opts, std::shared_ptr<SessionLog> sessio
     : options(std::move(opts)),
       log(std::move(session_log)),
       ring(options.ring_capacity, options.ring_slot_bytes, log->latest_sequence()),
-      queue(IngestQueue::create(options.queue, options.ingest_capacity, options.max_producers)) {}
+      queue(IngestQueue::create(options.queue, options.ingest_capacity, options.max_producers)),
+      pool_(options.dedicated_sequencer ? nullptr
+                                        : (options.pool ? options.pool : SequencerPool::default_pool())) {}
 
 SessionCore::~SessionCore() {
   (void)stop();
@@ -20,10 +22,59 @@ SessionCore::~SessionCore() {
 }
 
 Status SessionCore::start() {
-  auto sequencer = std::make_unique<Sequencer>(*this);
+  auto sequencer = std::make_unique<Sequencer>(*this, pooled());
   if (Status st = sequencer->load(); !st) return st;
-  sequencer_ = std::thread([s = std::move(sequencer)] { s->run(); });
+  sequencer_obj_ = std::move(sequencer);
+  if (!pooled()) {
+    sequencer_ = std::thread([s = sequencer_obj_.get()] { s->run(); });
+    return {};
+  }
+  // Parked from the start: the first push (or stop) queues it. No thread is created or waited for.
+  sched_.store(kParked, std::memory_order_relaxed);  // relaxed: published with the session itself
+  doorbell.enter();
   return {};
+}
+
+void SessionCore::ring_doorbell() {
+  if (!pooled()) {
+    doorbell.notify_all();
+    return;
+  }
+  if (!doorbell.has_waiters()) return;  // (G1) pairs with (G2) in park(): not parked, nothing to do
+  wake_parked();
+}
+
+void SessionCore::wake_parked() {
+  std::uint32_t expected = kParked;
+  // (D1) acq_rel, pairs with (D2): exactly one waker (or the owner's reclaim D3) takes it.
+  if (!sched_.compare_exchange_strong(expected, kOwned, std::memory_order_acq_rel)) return;
+  doorbell.leave();
+  pool_->schedule(shared_from_this());
+}
+
+bool SessionCore::park() {
+  sched_.store(kParked, std::memory_order_release);  // (D2) pairs with (D1)/(D3)
+  doorbell.enter();                                   // (G2) pairs with the producers' (G1)
+  // After (G2), seq_cst loads of every `pushed` (A4) and of stop_requested: either they see a
+  // push or stop() that came first, or that producer's (G1) sees us parked (design §8, §12).
+  if (!sequencer_obj_->work_hint() && sequencer_obj_->all_taken()) return true;
+  std::uint32_t expected = kParked;
+  if (!sched_.compare_exchange_strong(expected, kOwned, std::memory_order_acquire))  // (D3) pairs with (D2)
+    return true;  // a producer's (D1) won: the session is queued
+  doorbell.leave();
+  return false;
+}
+
+bool SessionCore::claim_parked() {
+  std::uint32_t expected = kParked;
+  if (!sched_.compare_exchange_strong(expected, kOwned, std::memory_order_acq_rel)) return false;  // (D1)
+  doorbell.leave();
+  return true;
+}
+
+void SessionCore::release_idle_memory() {
+  sequencer_obj_->shrink();
+  ring.release_pages();
 }
 
 Status SessionCore::stop() {
@@ -32,9 +83,14 @@ Status SessionCore::stop() {
     stopped_ = true;
     accepting.store(false, std::memory_order_seq_cst);       // (S1) pairs with (A1)
     stop_requested.store(true, std::memory_order_seq_cst);   // (S2) WaitGate publication for the doorbell
-    doorbell.notify_all();
     space.notify_all();  // producers waiting for credit give up with `stopped`
-    if (sequencer_.joinable()) sequencer_.join();
+    if (!pooled()) {
+      doorbell.notify_all();
+      if (sequencer_.joinable()) sequencer_.join();
+    } else if (sequencer_obj_) {
+      ring_doorbell();  // queues a parked session: a pool thread finishes it
+      ring.gate().wait_until([&] { return closed(); }, WaitGate::Deadline::max());  // pairs with (X1)
+    }
   }
   if (unstored_at_stop.load(std::memory_order_relaxed) != 0)  // relaxed: the sequencer was joined
     if (auto e = last_store_error()) return *e;

@@ -2,6 +2,7 @@
 // the ingest queue, the ring, producer slots, the subscriber registry, counters. The public
 // Session, Producer and Subscription handles each hold a shared_ptr to it.
 #pragma once
+#include <sessionring/sequencer_pool.hpp>
 #include <sessionring/session_options.hpp>
 #include <sessionring/session_stats.hpp>
 
@@ -22,16 +23,36 @@ namespace sessionring::detail {
 
 class Subscriber;
 class ProducerImpl;
+class Sequencer;
 
 class SessionCore : public std::enable_shared_from_this<SessionCore> {
  public:
   SessionCore(SessionOptions options, std::shared_ptr<SessionLog> log);
   ~SessionCore();
 
-  /// Starts the sequencer thread (after the dedupe index is rebuilt from the log).
+  /// Rebuilds the dedupe index from the log, then starts the sequencer: parked on its pool
+  /// (no thread is created or scheduled) or, with dedicated_sequencer, on a thread of its own.
   Status start();
-  /// Session::stop(): see session.hpp. Idempotent; joins the sequencer.
+  /// Session::stop(): see session.hpp. Idempotent; waits until the sequencer has published
+  /// everything accepted (joins a dedicated one).
   Status stop();
+
+  /// Producers after a push, stop() after (S2): wakes the sequencer if it sleeps (dedicated:
+  /// the doorbell's futex; pooled: a parked session is queued on its pool, design §12).
+  void ring_doorbell();
+  /// Pool thread that owns the session, with nothing to do: parks it on the doorbell. False
+  /// when work arrived meanwhile and the caller still owns the session.
+  bool park();
+  /// A pool's idle-release timer: takes a parked session (true: the caller owns it now and must
+  /// step or park it), or false when it is not parked.
+  bool claim_parked();
+  /// Pooled, owned and idle: gives back the ring's pages and the sequencer's pop buffer.
+  void release_idle_memory();
+  Sequencer& sequencer() noexcept { return *sequencer_obj_; }
+  bool pooled() const noexcept { return pool_ != nullptr; }
+  // Pool bookkeeping, read and written only by the thread that owns the session (sched_).
+  bool idle_timer_pending = false;  // an idle-release timer of the pool refers to this session
+  std::uint64_t released_at = 0;    // events_sequenced when its memory was last given back
 
   Result<ProducerSlot*> acquire_producer();
   void release_producer(ProducerSlot* slot);
@@ -91,6 +112,19 @@ class SessionCore : public std::enable_shared_from_this<SessionCore> {
 
  private:
   friend class Sequencer;
+  /// Pooled: a parked session's doorbell rang; exactly one caller queues it (D1).
+  void wake_parked();
+
+  const std::shared_ptr<SequencerPool> pool_;  // null: dedicated sequencer thread
+  std::unique_ptr<Sequencer> sequencer_obj_;   // set by start()
+  // Pooled sessions: kParked (on the doorbell: the next ring_doorbell() queues it) or kOwned
+  // (queued, running on a pool thread, or waiting for a pool timer). Writers: the owning pool
+  // thread (D2 release store of kParked; D3 reclaim CAS, acquire) and the waker (D1 CAS
+  // kParked → kOwned, acq_rel: takes over the sequencer state the last owner left, and hands
+  // it on through the pool's queue). design §12.
+  static constexpr std::uint32_t kParked = 0;
+  static constexpr std::uint32_t kOwned = 1;
+  std::atomic<std::uint32_t> sched_{kOwned};
   std::thread sequencer_;
   std::mutex stop_mutex_;
   bool stopped_ = false;  // guarded by stop_mutex_
