@@ -56,7 +56,7 @@ struct SequencerPool::Impl : std::enable_shared_from_this<SequencerPool::Impl> {
   // stale value costs one more batch of the current session, or one more requeue).
   std::atomic<std::size_t> waiting{0};
   // Statistics: writers pool threads, readers stats() (relaxed: counters only).
-  std::atomic<std::uint64_t> turns{0}, requeues{0}, timed{0}, parks{0};
+  std::atomic<std::uint64_t> turns{0}, requeues{0}, timed{0}, parks{0}, releases{0};
 
   void start() {
     threads.reserve(thread_count);
@@ -133,6 +133,7 @@ struct SequencerPool::Impl : std::enable_shared_from_this<SequencerPool::Impl> {
     if (now == sequenced) {
       s->release_idle_memory();
       s->released_at = now;
+      releases.fetch_add(1, std::memory_order_relaxed);
     }
     serve(s);  // parks it again at once unless work arrived meanwhile
   }
@@ -234,6 +235,7 @@ SequencerPool::Stats SequencerPool::stats() const noexcept {
   s.requeues = impl_->requeues.load(std::memory_order_relaxed);
   s.timers = impl_->timed.load(std::memory_order_relaxed);
   s.parks = impl_->parks.load(std::memory_order_relaxed);
+  s.idle_releases = impl_->releases.load(std::memory_order_relaxed);
   return s;
 }
 
