@@ -15,6 +15,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <limits>
 #include <mutex>
 #include <queue>
 #include <thread>
@@ -55,8 +56,25 @@ struct SequencerPool::Impl : std::enable_shared_from_this<SequencerPool::Impl> {
   // pool threads between batches (relaxed: a hint whether to requeue now or keep going; a
   // stale value costs one more batch of the current session, or one more requeue).
   std::atomic<std::size_t> waiting{0};
+  // When the earliest timer is due (steady-clock ns; max: none). Writer: any thread under
+  // `mutex` when the timer heap changes (relaxed stores); readers: pool threads between batches
+  // (relaxed: a hint like `waiting`, so a busy session also makes way for a due timer, which a
+  // thread can only move to the ready queue between turns).
+  std::atomic<std::int64_t> next_due{std::numeric_limits<std::int64_t>::max()};
   // Statistics: writers pool threads, readers stats() (relaxed: counters only).
   std::atomic<std::uint64_t> turns{0}, requeues{0}, timed{0}, parks{0}, releases{0};
+
+  static std::int64_t ns(Clock::time_point t) noexcept { return t.time_since_epoch().count(); }
+  // Under `mutex`.
+  void update_next_due() noexcept {
+    next_due.store(timers.empty() ? std::numeric_limits<std::int64_t>::max() : ns(timers.top().when),
+                   std::memory_order_relaxed);
+  }
+  // Another session should get this thread: one waits in the ready queue, or a timer is due.
+  bool others_waiting() const noexcept {
+    return waiting.load(std::memory_order_relaxed) > 0 ||
+           next_due.load(std::memory_order_relaxed) <= ns(Clock::now());
+  }
 
   void start() {
     threads.reserve(thread_count);
@@ -78,6 +96,7 @@ struct SequencerPool::Impl : std::enable_shared_from_this<SequencerPool::Impl> {
       std::lock_guard lock(mutex);
       t.order = next_order++;
       timers.push(std::move(t));
+      update_next_due();
     }
     changed.notify_one();
   }
@@ -89,6 +108,7 @@ struct SequencerPool::Impl : std::enable_shared_from_this<SequencerPool::Impl> {
       while (!timers.empty() && timers.top().when <= now) {
         Timer t = std::move(const_cast<Timer&>(timers.top()));  // top() is const; popped next
         timers.pop();
+        update_next_due();
         if (t.session) {
           ready.push_back(std::move(t.session));
         } else if (auto s = t.idle.lock()) {
@@ -153,7 +173,7 @@ struct SequencerPool::Impl : std::enable_shared_from_this<SequencerPool::Impl> {
           add_timer(Timer{q.wake_at(), 0, s, {}, 0});
           return;
         case Sequencer::Step::busy:
-          if (waiting.load(std::memory_order_relaxed) > 0) {
+          if (others_waiting()) {
             requeues.fetch_add(1, std::memory_order_relaxed);
             enqueue(s);
             return;
@@ -164,7 +184,7 @@ struct SequencerPool::Impl : std::enable_shared_from_this<SequencerPool::Impl> {
       }
       // Idle. While no other session waits, wait for this one as its dedicated sequencer
       // would (spin, yield), then give idle time to a hot session's store (design §8).
-      auto others = [&] { return waiting.load(std::memory_order_relaxed) > 0; };
+      auto others = [&] { return others_waiting(); };
       auto ready_now = [&] { return q.work_hint() || others(); };
       if (wait != WaitStrategy::block && !others()) {
         if (wait == WaitStrategy::spin) detail::cpu_relax(); else std::this_thread::yield();

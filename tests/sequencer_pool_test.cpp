@@ -6,6 +6,7 @@
 //    session (the trickle's round trips all complete while the flood still goes on);
 //  * isolation: a session whose store fails and backs off does not hold the pool thread (the
 //    other session's round trips complete while the failing one retries only a few times);
+//  * a due timer (a back-off retry) is served while another session floods the pool thread;
 //  * the doorbell of a pooled session never loses a wake-up (park/push races, design §8/§12);
 //  * an idle session's ring pages given back read as lapped: subscribers keep their place
 //    through the store (INV-3);
@@ -213,6 +214,41 @@ TEST(SequencerPool, failingStoreBackOffDoesNotHoldThePoolThread) {
   EXPECT_EQ(got[0].data, "kept");
   ASSERT_TRUE(bad.stop().ok());
   ASSERT_TRUE(good.stop().ok());
+}
+
+// A session on a back-off timer gets its retry even while another session floods the only pool
+// thread: the flooding session makes way once a timer is due (a thread moves due timers to the
+// ready queue only between turns). The flood ends when the retried event is stored, or at `cap`.
+TEST(SequencerPool, dueTimerIsServedWhileAnotherSessionFloods) {
+  auto pool = pool_of(1);
+  auto faults = FaultInjector::create();
+  auto bad_store = FaultInjectingStore::create(MemoryStore::create(), faults).value();
+  Session bad = Session::open(pooled(bad_store, "bad", pool)).value();
+  Session flood = Session::open(pooled(MemoryStore::create(), "flood", pool)).value();
+  Watchdog dog("due timer vs flood");
+  ASSERT_TRUE(faults->fail(FileOp::write, EIO).ok());
+  ASSERT_TRUE(bad.append(ev(EventType::message_streamed, "b", "kept")).ok());
+  while (!bad.stats().store_failing) std::this_thread::yield();
+  const std::uint64_t cap = 50'000'000;
+  std::atomic<bool> stored{false};
+  std::atomic<std::uint64_t> flooded{0};
+  std::thread flooder([&] {
+    Producer p = flood.producer().value();
+    AppendOptions ao;
+    ao.on_full = FullPolicy::wait;
+    while (!stored.load(std::memory_order_relaxed) && flooded.fetch_add(1, std::memory_order_relaxed) < cap)
+      ASSERT_TRUE(p.append(ev(EventType::message_streamed, "f", "flood"), ao).ok());
+  });
+  while (flood.latest_sequence() < 10'000) std::this_thread::yield();
+  faults->heal_all();  // the next retry (a timer of at most 100 ms) stores the event
+  while (bad.latest_sequence() < 1) std::this_thread::yield();
+  const std::uint64_t at_store = flooded.load();
+  stored = true;
+  flooder.join();
+  EXPECT_LT(at_store, cap) << "the backed-off session was retried only after the flood ended";
+  ASSERT_TRUE(bad.stop().ok());
+  ASSERT_TRUE(flood.stop().ok());
+  EXPECT_EQ(bad.latest_sequence(), 1u);
 }
 
 // The doorbell of a pooled session (design §12: (A1)/(G1) against (G2)/(A4), with the park
