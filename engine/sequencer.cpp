@@ -192,7 +192,9 @@ Sequencer::Step Sequencer::step() {
   }
   if (core_.stop_requested.load(std::memory_order_seq_cst)) {  // pairs with (S2)
     if (all_taken()) {
-      core_.mark_closed();
+      // Dedicated: closed now. Pooled: the pool thread drops its reference to the session first
+      // (design §12 "Stop"), then marks it closed.
+      if (!pooled_) core_.mark_closed();
       return Step::closed;
     }
     if (!pooled_) std::this_thread::yield();  // a producer passed the accepting check and is mid-push

@@ -32,12 +32,45 @@ namespace {
 constexpr auto kIdleRelease = std::chrono::seconds(1);
 }  // namespace
 
+// A reference the pool holds to a session, counted in its PoolHandle::holds (stop() waits
+// until the pool holds none).
+class Ref {
+ public:
+  Ref() = default;
+  explicit Ref(std::shared_ptr<SessionCore> s) : s_(std::move(s)), h_(s_->pool_handle()) {
+    h_->holds.fetch_add(1, std::memory_order_relaxed);  // relaxed: the session is alive (we hold it)
+  }
+  Ref(Ref&& o) noexcept = default;
+  Ref& operator=(Ref&& o) noexcept {
+    if (this != &o) {
+      drop();
+      s_ = std::move(o.s_);
+      h_ = std::move(o.h_);
+    }
+    return *this;
+  }
+  Ref(const Ref&) = delete;
+  Ref& operator=(const Ref&) = delete;
+  ~Ref() { drop(); }
+  explicit operator bool() const noexcept { return h_ != nullptr; }
+  std::shared_ptr<SessionCore>& session() noexcept { return s_; }
+  void drop() noexcept {
+    s_.reset();
+    if (h_) h_->holds.fetch_sub(1, std::memory_order_release);  // pairs with stop()'s acquire load
+    h_.reset();
+  }
+
+ private:
+  std::shared_ptr<SessionCore> s_;
+  std::shared_ptr<SessionCore::PoolHandle> h_;
+};
+
 struct SequencerPool::Impl : std::enable_shared_from_this<SequencerPool::Impl> {
   struct Timer {
     Clock::time_point when;
-    std::uint64_t order;                    // FIFO among equal deadlines
-    std::shared_ptr<SessionCore> session;   // step again (back-off, group commit): owned
-    std::weak_ptr<SessionCore> idle;        // idle-release check of a parked session
+    std::uint64_t order;  // FIFO among equal deadlines
+    Ref session;          // step again (back-off, group commit): owned
+    std::shared_ptr<SessionCore::PoolHandle> idle;  // idle-release check of a parked session
     std::uint64_t sequenced = 0;            // idle: events_sequenced when it parked
     bool operator>(const Timer& o) const noexcept { return when != o.when ? when > o.when : order > o.order; }
   };
@@ -47,7 +80,7 @@ struct SequencerPool::Impl : std::enable_shared_from_this<SequencerPool::Impl> {
   const std::uint32_t thread_count;
   std::mutex mutex;
   std::condition_variable changed;  // a session was queued, a timer added, or stopping
-  std::deque<std::shared_ptr<SessionCore>> ready;                          // guarded
+  std::deque<Ref> ready;                                                   // guarded
   std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers;   // guarded
   std::uint64_t next_order = 0;                                            // guarded
   bool stopping = false;                                                   // guarded
@@ -82,7 +115,7 @@ struct SequencerPool::Impl : std::enable_shared_from_this<SequencerPool::Impl> {
       threads.emplace_back([self = shared_from_this()] { self->worker(); });
   }
 
-  void enqueue(std::shared_ptr<SessionCore> s) {
+  void enqueue(Ref s) {
     {
       std::lock_guard lock(mutex);
       ready.push_back(std::move(s));
@@ -111,21 +144,21 @@ struct SequencerPool::Impl : std::enable_shared_from_this<SequencerPool::Impl> {
         update_next_due();
         if (t.session) {
           ready.push_back(std::move(t.session));
-        } else if (auto s = t.idle.lock()) {
+        } else {
           lock.unlock();
-          release_if_idle(s, t.sequenced);
-          s.reset();
+          release_if_idle(t.idle, t.sequenced);
+          t.idle.reset();
           lock.lock();
         }
       }
       if (!ready.empty()) {
-        auto s = std::move(ready.front());
+        Ref s = std::move(ready.front());
         ready.pop_front();
         waiting.store(ready.size(), std::memory_order_relaxed);
         lock.unlock();
         turns.fetch_add(1, std::memory_order_relaxed);
-        serve(s);
-        s.reset();  // may be the last reference to a closed session: destroyed without the lock
+        serve(s.session());  // drops the session itself when it closes
+        s.drop();
         lock.lock();
         continue;
       }
@@ -140,42 +173,65 @@ struct SequencerPool::Impl : std::enable_shared_from_this<SequencerPool::Impl> {
   // A parked session that sequenced nothing since it parked gives its memory back. Claiming it
   // makes this thread its owner, so nothing else runs its sequencer meanwhile.
   // At most one such timer per session (idle_timer_pending); a session whose memory was given
-  // back gets none until it sequences again.
-  void release_if_idle(const std::shared_ptr<SessionCore>& s, std::uint64_t sequenced) {
+  // back gets none until it sequences again. The timer holds the session's PoolHandle, not the
+  // session: stop() detaches the handle under its mutex, so a check never keeps a stopped
+  // session (and its store handle) alive.
+  void release_if_idle(const std::shared_ptr<SessionCore::PoolHandle>& handle, std::uint64_t sequenced) {
+    std::lock_guard hold(handle->mutex);  // order: handle mutex -> pool mutex (enqueue, add_timer)
+    SessionCore* core = handle->core;
+    if (core == nullptr) return;  // stopped
     // relaxed loads of events_sequenced: its writer is the session's owner; a stale value only
     // postpones the release by one period
-    if (!s->claim_parked()) {  // running or queued: look again later (the timer stays pending)
-      add_timer(Timer{Clock::now() + kIdleRelease, 0, nullptr, s, s->events_sequenced.load(std::memory_order_relaxed)});
+    if (!core->claim_parked()) {  // running or queued: look again later (the timer stays pending)
+      add_timer(Timer{Clock::now() + kIdleRelease, 0, Ref(), handle,
+                      core->events_sequenced.load(std::memory_order_relaxed)});
       return;
     }
-    s->idle_timer_pending = false;
-    const std::uint64_t now = s->events_sequenced.load(std::memory_order_relaxed);
+    core->idle_timer_pending = false;
+    const std::uint64_t now = core->events_sequenced.load(std::memory_order_relaxed);
     if (now == sequenced) {
-      s->release_idle_memory();
-      s->released_at = now;
+      core->release_idle_memory();
+      core->released_at = now;
       releases.fetch_add(1, std::memory_order_relaxed);
     }
-    serve(s);  // parks it again at once unless work arrived meanwhile
+    // Destroyed before `hold` is released: while the handle is attached, the session's stopper
+    // (or a Session handle) holds it too, so this is never its last reference.
+    std::shared_ptr<SessionCore> strong = core->weak_from_this().lock();
+    if (!strong) {  // its destructor is claiming it to run its last steps (stop_unowned)
+      core->unclaim();
+      return;
+    }
+    if (core->park()) {
+      parks.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+    enqueue(Ref(std::move(strong)));  // work arrived meanwhile: a pool thread serves it
   }
 
   // One turn of a session this thread owns: batches until it has nothing to do (then it parks),
   // it must wait (a timer), it closes, or another session waits (then it is requeued after one
   // batch: no session can hold a pool thread while others are ready).
-  void serve(const std::shared_ptr<SessionCore>& s) {
+  void serve(std::shared_ptr<SessionCore>& s) {
     Sequencer& q = s->sequencer();
     const WaitStrategy wait = s->options.wait;
     for (;;) {
       switch (q.step()) {
-        case Sequencer::Step::closed:
+        case Sequencer::Step::closed: {
+          // Drop our reference first, then mark it closed: stop() returns only after (X1), and
+          // the pool then holds nothing of the session (its stopper holds it meanwhile).
+          SessionCore* core = s.get();
+          s.reset();
+          core->mark_closed();
           return;
+        }
         case Sequencer::Step::later:
           timed.fetch_add(1, std::memory_order_relaxed);
-          add_timer(Timer{q.wake_at(), 0, s, {}, 0});
+          add_timer(Timer{q.wake_at(), 0, Ref(s), {}, 0});
           return;
         case Sequencer::Step::busy:
           if (others_waiting()) {
             requeues.fetch_add(1, std::memory_order_relaxed);
-            enqueue(s);
+            enqueue(Ref(s));
             return;
           }
           continue;
@@ -204,7 +260,7 @@ struct SequencerPool::Impl : std::enable_shared_from_this<SequencerPool::Impl> {
         continue;
       }
       parks.fetch_add(1, std::memory_order_relaxed);
-      if (arm) add_timer(Timer{Clock::now() + kIdleRelease, 0, nullptr, s, sequenced});
+      if (arm) add_timer(Timer{Clock::now() + kIdleRelease, 0, Ref(), s->pool_handle(), sequenced});
       return;
     }
   }
@@ -259,6 +315,6 @@ SequencerPool::Stats SequencerPool::stats() const noexcept {
   return s;
 }
 
-void SequencerPool::schedule(std::shared_ptr<detail::SessionCore> session) { impl_->enqueue(std::move(session)); }
+void SequencerPool::schedule(std::shared_ptr<detail::SessionCore> session) { impl_->enqueue(Ref(std::move(session))); }
 
 }  // namespace sessionring

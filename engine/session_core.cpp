@@ -5,6 +5,7 @@
 #include "detail/subscriber.hpp"
 
 #include <algorithm>
+#include <thread>
 
 namespace sessionring::detail {
 
@@ -14,11 +15,41 @@ SessionCore::SessionCore(SessionOptions opts, std::shared_ptr<SessionLog> sessio
       ring(options.ring_capacity, options.ring_slot_bytes, log->latest_sequence()),
       queue(IngestQueue::create(options.queue, options.ingest_capacity, options.max_producers)),
       pool_(options.dedicated_sequencer ? nullptr
-                                        : (options.pool ? options.pool : SequencerPool::default_pool())) {}
+                                        : (options.pool ? options.pool : SequencerPool::default_pool())),
+      pool_handle_(pool_ ? std::make_shared<PoolHandle>() : nullptr) {
+  if (pool_handle_) pool_handle_->core = this;  // before the session is shared with anyone
+}
 
 SessionCore::~SessionCore() {
+  if (pooled() && sequencer_obj_) stop_unowned();
   (void)stop();
   shared_producer.reset();  // releases its slot while the producer registry still exists
+}
+
+void SessionCore::stop_unowned() {
+  {
+    std::lock_guard lock(stop_mutex_);
+    if (stopped_) return;
+  }
+  // Nobody holds the session, so no pool queue or step timer does either: it is parked (or an
+  // idle-release check holds it for a moment). Claim it and run its last steps here.
+  accepting.store(false, std::memory_order_seq_cst);      // (S1)
+  stop_requested.store(true, std::memory_order_seq_cst);  // (S2)
+  space.notify_all();
+  while (!claim_parked()) std::this_thread::yield();
+  for (;;) {
+    const Sequencer::Step st = sequencer_obj_->step();
+    if (st == Sequencer::Step::closed) break;
+    if (st == Sequencer::Step::later) std::this_thread::sleep_until(sequencer_obj_->wake_at());
+    if (st == Sequencer::Step::idle) std::this_thread::yield();  // a producer mid-push
+  }
+  mark_closed();
+  {
+    std::lock_guard lock(pool_handle_->mutex);
+    pool_handle_->core = nullptr;
+  }
+  std::lock_guard lock(stop_mutex_);
+  stopped_ = true;
 }
 
 Status SessionCore::start() {
@@ -72,6 +103,11 @@ bool SessionCore::claim_parked() {
   return true;
 }
 
+void SessionCore::unclaim() noexcept {
+  sched_.store(kParked, std::memory_order_release);  // (D2)
+  doorbell.enter();
+}
+
 void SessionCore::release_idle_memory() {
   sequencer_obj_->shrink();
   ring.release_pages();
@@ -90,6 +126,13 @@ Status SessionCore::stop() {
     } else if (sequencer_obj_) {
       ring_doorbell();  // queues a parked session: a pool thread finishes it
       ring.gate().wait_until([&] { return closed(); }, WaitGate::Deadline::max());  // pairs with (X1)
+      {
+        std::lock_guard handle(pool_handle_->mutex);  // waits for an idle-release check in progress
+        pool_handle_->core = nullptr;
+      }
+      // A pool thread may still be dropping its reference (closed sessions are never queued
+      // again): wait for that, so the session's last owner is one of its own handles.
+      while (pool_handle_->holds.load(std::memory_order_acquire) != 0) std::this_thread::yield();
     }
   }
   if (unstored_at_stop.load(std::memory_order_relaxed) != 0)  // relaxed: the sequencer was joined

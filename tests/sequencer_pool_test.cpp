@@ -351,3 +351,21 @@ TEST(SequencerPool, subscriberKeepsItsPlaceAcrossAnIdleRelease) {
   }
   ASSERT_TRUE(s.stop().ok());
 }
+
+// After stop() the pool holds no reference to the session (PoolHandle::holds, design §12
+// "Stop"): destroying the Session releases its store handle at once, so the same id reopens
+// right away (no writer_conflict) and continues its sequence (INV-1).
+TEST(SequencerPool, stoppedSessionReopensAtOnceAndContinuesItsSequence) {
+  auto pool = pool_of(2);
+  auto store = MemoryStore::create();
+  const std::size_t rounds = scaled(300, 3'000, 50);
+  for (std::size_t round = 0; round < rounds; ++round) {
+    auto s = Session::open(pooled(store, "again", pool));
+    ASSERT_TRUE(s.ok()) << "round " << round << ": " << s.error();
+    Producer p = s->producer().value();
+    for (std::size_t i = 0; i < 3; ++i) ASSERT_TRUE(p.append(ev(EventType::message_streamed, "r", "x")).ok());
+    if (round % 2 == 0) ASSERT_TRUE(s->stop().ok());  // else the destructor stops it
+  }
+  auto s = Session::open(pooled(store, "again", pool)).value();
+  EXPECT_EQ(s.log().latest_sequence(), Sequence(3 * rounds));
+}

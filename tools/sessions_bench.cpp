@@ -29,15 +29,18 @@ std::uint64_t now_ns() {
       std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count());
 }
 
-std::uint32_t thread_count() {
+std::uint32_t entries(const char* dir) {
   std::uint32_t n = 0;
-  if (DIR* d = ::opendir("/proc/self/task")) {
+  if (DIR* d = ::opendir(dir)) {
     while (dirent* e = ::readdir(d))
       if (e->d_name[0] != '.') ++n;
     ::closedir(d);
   }
   return n;
 }
+
+std::uint32_t thread_count() { return entries("/proc/self/task"); }
+std::uint32_t fd_count() { return entries("/proc/self/fd") - 1; }  // minus the one opendir holds
 
 long rss_kb() {
   std::ifstream in("/proc/self/statm");
@@ -120,6 +123,7 @@ SessionsBenchResult run_sessions_bench(const SessionsBenchConfig& c) {
   };
 
   r.threads_before = thread_count();
+  r.fds_before = fd_count();
   r.rss_before_kb = rss_kb();
   SessionRegistry registry;
   std::vector<std::shared_ptr<SessionServer>> servers;
@@ -148,6 +152,7 @@ SessionsBenchResult run_sessions_bench(const SessionsBenchConfig& c) {
   std::this_thread::sleep_for(std::chrono::milliseconds(2500));
   r.threads_idle = thread_count();
   r.rss_idle_kb = rss_kb();
+  r.fds_idle = fd_count();
   r.rss_per_idle_session_kb =
       c.sessions > 0 ? static_cast<double>(r.rss_idle_kb - r.rss_before_kb) / static_cast<double>(c.sessions) : 0.0;
   r.pool_threads = pool ? pool->threads() : SequencerPool::default_pool()->threads();
@@ -263,6 +268,7 @@ void print_sessions_bench(const SessionsBenchConfig& c, const SessionsBenchResul
   std::printf("  memory          RSS %.1f MiB before, %.1f MiB idle: %.1f KiB per idle session (one subscriber each)\n",
               static_cast<double>(r.rss_before_kb) / 1024.0, static_cast<double>(r.rss_idle_kb) / 1024.0,
               r.rss_per_idle_session_kb);
+  std::printf("  descriptors     %u open before, %u with the idle sessions\n", r.fds_before, r.fds_idle);
   std::printf("  start           p50 %s  p99 %s  max %s  (SessionRegistry::start, new session; %.2f s for all)\n",
               fmt_ns(r.start_p50_ns).c_str(), fmt_ns(r.start_p99_ns).c_str(), fmt_ns(r.start_max_ns).c_str(),
               r.start_total_s);
@@ -292,6 +298,8 @@ nlohmann::ordered_json sessions_bench_json(const SessionsBenchConfig& c, const S
   j["rss_before_kb"] = r.rss_before_kb;
   j["rss_idle_kb"] = r.rss_idle_kb;
   j["rss_per_idle_session_kb"] = r.rss_per_idle_session_kb;
+  j["fds_before"] = r.fds_before;
+  j["fds_idle"] = r.fds_idle;
   j["start_p50_ns"] = r.start_p50_ns;
   j["start_p99_ns"] = r.start_p99_ns;
   j["start_max_ns"] = r.start_max_ns;

@@ -38,7 +38,8 @@ class Sequencer {
     busy,    ///< it did some work (a batch, a publish, a give-up): step again
     idle,    ///< nothing to do until a producer rings the doorbell (or stop())
     later,   ///< pooled only: step again at wake_at() (store back-off, group commit in flight)
-    closed,  ///< stopped: every accepted event is published; mark_closed() was called
+    closed,  ///< stopped: every accepted event is published; dedicated: mark_closed() was called,
+             ///< pooled: the caller calls it once it holds no reference to the session
   };
   /// One pass of the loop: the publish steps 1-7 for at most one batch (max_batch events), or a
   /// retry of the batch the store refused, or a publish of what the store secured since. Pooled,
