@@ -364,7 +364,9 @@ TEST(SequencerPool, stoppedSessionReopensAtOnceAndContinuesItsSequence) {
     ASSERT_TRUE(s.ok()) << "round " << round << ": " << s.error();
     Producer p = s->producer().value();
     for (std::size_t i = 0; i < 3; ++i) ASSERT_TRUE(p.append(ev(EventType::message_streamed, "r", "x")).ok());
-    if (round % 2 == 0) ASSERT_TRUE(s->stop().ok());  // else the destructor stops it
+    if (round % 2 == 0) {
+      ASSERT_TRUE(s->stop().ok());
+    }  // else the destructor stops it
   }
   auto s = Session::open(pooled(store, "again", pool)).value();
   EXPECT_EQ(s.log().latest_sequence(), Sequence(3 * rounds));
