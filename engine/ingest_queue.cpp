@@ -23,8 +23,13 @@ struct IngestTraits : moodycamel::ConcurrentQueueDefaultTraits {
 class MoodycamelIngest final : public IngestQueue {
  public:
   explicit MoodycamelIngest(std::uint32_t capacity)
-      : queue_(std::min<std::size_t>(std::size_t{capacity} * 2, std::size_t{1} << 20), 0, 0),
+      // One block's capacity and no producer counts: no initial block pool. Each producer
+      // allocates its blocks when it first needs them and recycles them afterwards, so an idle
+      // session holds none (the pool used to be 2 x capacity items, 2 MiB at the defaults,
+      // with a page touched per block).
+      : queue_(IngestTraits::BLOCK_SIZE, 0, 0),
         consumer_(queue_) {
+    (void)capacity;
   }
   std::unique_ptr<Token> make_token() override { return std::make_unique<MoodyToken>(queue_); }
   bool push(Token& token, const IngestItem& item) override {

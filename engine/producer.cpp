@@ -157,7 +157,7 @@ Status ProducerImpl::push(const EventInput& in, const AppendOptions& options, Co
   // sequencer's park predicate reads every slot's `pushed` (A4) after registering (G2). Either
   // it sees pushed != consumed and does not sleep, or we see it waiting and wake it after the
   // push. No fence (docs/design.md §8).
-  core_.doorbell.notify_all();
+  core_.ring_doorbell();  // pooled: the same handshake queues a parked session (design §13)
   return {};
 }
 

@@ -14,17 +14,55 @@
 
 namespace sessionring::detail {
 
-Sequencer::Sequencer(SessionCore& core) : core_(core) {
-  const std::size_t batch = core.options.max_batch;
-  items_.resize(batch);
-  taken_.resize(batch, false);
-  views_.reserve(batch);
-  records_.reserve(batch);
-  hashes_.reserve(batch);
-  batch_hashes_.reserve(batch);
-  stored_items_.reserve(batch);
-  batch_dups_.reserve(batch);
-  waiters_.reserve(64);
+namespace {
+// The first pop buffer: an idle session holds this many items (4 KiB), not max_batch (256 KiB
+// at the defaults); each pop that fills the buffer doubles it, up to max_batch.
+constexpr std::size_t kFirstPop = 16;
+// A pooled session prepares its store in idle time (design §8) only after this many events: a
+// session that stays small never pre-faults the store's next MiB.
+constexpr std::uint64_t kHotEvents = 16384;
+// Pooled: how soon to look again at a store whose group commit is in flight (instead of
+// waiting for it on the pool thread).
+constexpr auto kSecurePoll = std::chrono::microseconds(200);
+}  // namespace
+
+Sequencer::Sequencer(SessionCore& core, bool pooled) : core_(core), pooled_(pooled) {
+  if (!pooled_) {  // a dedicated sequencer sizes everything for a full batch at once, as before
+    const std::size_t batch = core.options.max_batch;
+    items_.resize(batch);
+    taken_.resize(batch, false);
+    views_.reserve(batch);
+    records_.reserve(batch);
+    hashes_.reserve(batch);
+    batch_hashes_.reserve(batch);
+    stored_items_.reserve(batch);
+    batch_dups_.reserve(batch);
+    waiters_.reserve(64);
+  }
+}
+
+std::size_t Sequencer::pop_room() {
+  const std::size_t batch = core_.options.max_batch;
+  if (items_.empty()) items_.resize(std::min(batch, kFirstPop));
+  return items_.size();
+}
+
+bool Sequencer::hot() const noexcept { return sequenced_ >= kHotEvents; }
+
+void Sequencer::shrink() noexcept {
+  if (retry_ != 0 || items_.size() <= kFirstPop) return;
+  std::vector<IngestItem>().swap(items_);
+  std::vector<EventView>().swap(views_);
+  std::vector<std::span<const std::byte>>().swap(records_);
+  std::vector<std::uint64_t>().swap(batch_hashes_);
+  std::vector<std::uint64_t>().swap(hashes_);
+  std::vector<std::size_t>().swap(stored_items_);
+  std::vector<std::size_t>().swap(batch_dups_);
+  std::vector<bool>().swap(taken_);
+}
+
+bool Sequencer::work_hint() const {
+  return core_.queue->size_approx() > 0 || core_.stop_requested.load(std::memory_order_seq_cst);  // pairs with (S2)
 }
 
 namespace {
@@ -85,62 +123,95 @@ std::chrono::microseconds backoff(std::uint32_t failures) {
 
 void Sequencer::run() {
   for (;;) {
-    std::size_t n = retry_;
-    if (n > 0) {
-      // The store refused the last batch: back off, then offer the same events again. Nothing
-      // new is popped meanwhile (stalled: producers waiting for credit or for an answer to an
-      // event still queued get storage_error, docs/design.md §11).
-      std::this_thread::sleep_for(backoff(failures_in_a_row_));
-      if (core_.stop_requested.load(std::memory_order_seq_cst) && failures_in_a_row_ >= 8) {
-        // Stopping with a store that keeps failing: report, do not pretend. The count is the
-        // total over every batch given up on (the events may have come in several batches).
-        const std::uint64_t lost =
-            core_.unstored_at_stop.fetch_add(retry_, std::memory_order_relaxed) + retry_;  // relaxed: read after join
-        core_.set_last_store_error(Error(Errc::storage_error, "session '" + core_.id() + "': " +
-                                                                  std::to_string(lost) +
-                                                                  " accepted events could not be stored before stop" +
-                                                                  core_.store_error_text()));
-        for (std::size_t i = 0; i < retry_; ++i) {
-          if (items_[i].completion != nullptr)  // kept with a fire-and-forget copy of its id (refuse())
-            items_[i].completion->complete(items_[i].reserved, 0, Errc::storage_error, false);
-          delete[] items_[i].spill;
-        }
-        retry_ = 0;
-        stalled_ = false;
-        set_health(true, false);
-        continue;
+    switch (step()) {
+      case Step::closed: return;
+      case Step::idle: idle_wait(); break;
+      case Step::busy:
+      case Step::later: break;  // `later` is pooled only: a dedicated step sleeps instead
+    }
+  }
+}
+
+Sequencer::Step Sequencer::step() {
+  std::size_t n = retry_;
+  if (n > 0) {
+    // The store refused the last batch: back off, then offer the same events again. Nothing
+    // new is popped meanwhile (stalled: producers waiting for credit or for an answer to an
+    // event still queued get storage_error, docs/design.md §11). Pooled: a timer, never a
+    // sleep on the pool thread (§13).
+    if (pooled_) {
+      if (Clock::now() < retry_at_) {
+        wake_at_ = retry_at_;
+        return Step::later;
+      }
+    } else {
+      std::this_thread::sleep_until(retry_at_);
+    }
+    if (core_.stop_requested.load(std::memory_order_seq_cst) && failures_in_a_row_ >= 8) {
+      // Stopping with a store that keeps failing: report, do not pretend. The count is the
+      // total over every batch given up on (the events may have come in several batches).
+      const std::uint64_t lost =
+          core_.unstored_at_stop.fetch_add(retry_, std::memory_order_relaxed) + retry_;  // relaxed: read after join
+      core_.set_last_store_error(Error(Errc::storage_error, "session '" + core_.id() + "': " +
+                                                                std::to_string(lost) +
+                                                                " accepted events could not be stored before stop" +
+                                                                core_.store_error_text()));
+      for (std::size_t i = 0; i < retry_; ++i) {
+        if (items_[i].completion != nullptr)  // kept with a fire-and-forget copy of its id (refuse())
+          items_[i].completion->complete(items_[i].reserved, 0, Errc::storage_error, false);
+        delete[] items_[i].spill;
       }
       retry_ = 0;
-    } else {
-      n = core_.queue->pop_bulk(items_.data(), items_.size());  // (1) drain a batch
-      if (n > 0) {
-        std::fill_n(taken_.begin(), n, false);  // fresh items: not taken yet
-        release_credits(n);
-      }
+      stalled_ = false;
+      set_health(true, false);
+      return Step::busy;
     }
+    retry_ = 0;
+  } else {
+    n = core_.queue->pop_bulk(items_.data(), pop_room());  // (1) drain a batch
     if (n > 0) {
-      process(n);
-      continue;
+      release_credits(n);
+      if (n == items_.size() && n < core_.options.max_batch)  // a full pop: grow towards max_batch
+        items_.resize(std::min<std::size_t>(core_.options.max_batch, 2 * n));
+      if (taken_.size() < items_.size()) taken_.resize(items_.size());
+      std::fill_n(taken_.begin(), n, false);  // fresh items: not taken yet (refuse() marks kept ones)
     }
-    if (published_ < written_) {  // a background group commit is in flight
-      if (secure_failures_ > 0) {  // ... and the store said it cannot secure right now
-        if (core_.stop_requested.load(std::memory_order_seq_cst) && secure_failures_ >= 8) {
-          give_up_unsecured();
-          continue;
-        }
-        std::this_thread::sleep_for(backoff(secure_failures_));
-      }
-      publish_secured();
-      continue;
-    }
-    if (core_.stop_requested.load(std::memory_order_seq_cst)) {  // pairs with (S2)
-      if (all_taken()) break;
-      std::this_thread::yield();  // a producer passed the accepting check and is mid-push
-      continue;
-    }
-    idle_wait();
   }
-  core_.mark_closed();
+  if (n > 0) {
+    process(n);
+    return Step::busy;
+  }
+  if (published_ < written_) {  // a background group commit is in flight
+    if (secure_failures_ > 0) {  // ... and the store said it cannot secure right now
+      if (core_.stop_requested.load(std::memory_order_seq_cst) && secure_failures_ >= 8) {
+        give_up_unsecured();
+        return Step::busy;
+      }
+      if (!pooled_) {
+        std::this_thread::sleep_for(backoff(secure_failures_));
+      } else if (Clock::now() < secure_retry_at_) {
+        wake_at_ = secure_retry_at_;
+        return Step::later;
+      }
+    }
+    publish_secured();
+    if (pooled_ && published_ < written_) {  // still in flight: look again soon, do not wait here
+      wake_at_ = secure_failures_ > 0 ? secure_retry_at_ : Clock::now() + kSecurePoll;
+      return Step::later;
+    }
+    return Step::busy;
+  }
+  if (core_.stop_requested.load(std::memory_order_seq_cst)) {  // pairs with (S2)
+    if (all_taken()) {
+      // Dedicated: closed now. Pooled: the pool thread drops its reference to the session first
+      // (design §13 "Stop"), then marks it closed.
+      if (!pooled_) core_.mark_closed();
+      return Step::closed;
+    }
+    if (!pooled_) std::this_thread::yield();  // a producer passed the accepting check and is mid-push
+    return Step::busy;
+  }
+  return Step::idle;
 }
 
 void Sequencer::process(std::size_t n) {
@@ -222,6 +293,7 @@ void Sequencer::process(std::size_t n) {
     for (std::size_t k = 0; k < views_.size(); ++k)
       if (!core_.ring.write(views_[k].sequence_number, records_[k])) ++oversize;
     written_ = views_.back().sequence_number;
+    sequenced_ += views_.size();
     core_.events_sequenced.fetch_add(views_.size(), std::memory_order_relaxed);  // relaxed: statistics
     core_.batches.fetch_add(1, std::memory_order_relaxed);
     if (oversize != 0) core_.oversize_events.fetch_add(oversize, std::memory_order_relaxed);
@@ -282,6 +354,7 @@ void Sequencer::refuse(std::size_t n, const Error& e) {
   }
   batch_dups_.clear();
   retry_ = keep;
+  retry_at_ = Clock::now() + backoff(failures_in_a_row_);
   append_failing_ = true;
   stalled_ = keep > 0;
   set_health(true, stalled_);
@@ -314,12 +387,16 @@ void Sequencer::publish_secured() {
   Sequence secured = std::min(core_.log->latest_sequence(), written_);
   if (secured == published_ && published_ < written_) {
     // Nothing new secured yet: wait briefly for the store's group commit.
-    const auto r = core_.log->wait_for(published_, std::chrono::steady_clock::now() + std::chrono::milliseconds(2));
+    // Dedicated: wait briefly for the store's group commit. Pooled: only look (a pool thread
+    // never waits for one session's store; step() comes back after kSecurePoll).
+    const auto now = Clock::now();
+    const auto r = core_.log->wait_for(published_, pooled_ ? now : now + std::chrono::milliseconds(2));
     if (r) {
       secured = std::min(*r, written_);
     } else {  // the store cannot secure what it accepted right now (e.g. a failing fdatasync)
       core_.set_last_store_error(r.error());
       ++secure_failures_;
+      secure_retry_at_ = Clock::now() + backoff(secure_failures_);
       set_health(true, stalled_);
     }
   }
@@ -386,9 +463,7 @@ bool Sequencer::all_taken() const {
 }
 
 void Sequencer::idle_wait() {
-  auto ready = [&] {
-    return core_.queue->size_approx() > 0 || core_.stop_requested.load(std::memory_order_seq_cst);
-  };
+  auto ready = [&] { return work_hint(); };
   // Idle time first goes to the store, one bounded step at a time while nothing arrives, to
   // prepare future appends (the MemoryStore faults in its next arena pages here rather than
   // in append(): docs/performance.md "Where the time goes").

@@ -5,6 +5,7 @@
 #include "detail/subscriber.hpp"
 
 #include <algorithm>
+#include <thread>
 
 namespace sessionring::detail {
 
@@ -18,18 +19,104 @@ SessionCore::SessionCore(SessionOptions opts, std::shared_ptr<SessionLog> sessio
           " events in flight for this producer)")),
       queue_full_message(std::make_shared<const std::string>(
           "ingest queue of session '" + options.session_id + "' is full (the Boost backend holds at most " +
-          std::to_string(options.ingest_capacity) + " events in total)")) {}
+          std::to_string(options.ingest_capacity) + " events in total)")),
+      pool_(options.dedicated_sequencer ? nullptr
+                                        : (options.pool ? options.pool : SequencerPool::default_pool())),
+      pool_handle_(pool_ ? std::make_shared<PoolHandle>() : nullptr) {
+  if (pool_handle_) pool_handle_->core = this;  // before the session is shared with anyone
+}
 
 SessionCore::~SessionCore() {
+  if (pooled() && sequencer_obj_) stop_unowned();
   (void)stop();
   shared_producer.reset();  // releases its slot while the producer registry still exists
 }
 
+void SessionCore::stop_unowned() {
+  {
+    std::lock_guard lock(stop_mutex_);
+    if (stopped_) return;
+  }
+  // Nobody holds the session, so no pool queue or step timer does either: it is parked (or an
+  // idle-release check holds it for a moment). Claim it and run its last steps here.
+  accepting.store(false, std::memory_order_seq_cst);      // (S1)
+  stop_requested.store(true, std::memory_order_seq_cst);  // (S2)
+  space.notify_all();
+  while (!claim_parked()) std::this_thread::yield();
+  for (;;) {
+    const Sequencer::Step st = sequencer_obj_->step();
+    if (st == Sequencer::Step::closed) break;
+    if (st == Sequencer::Step::later) std::this_thread::sleep_until(sequencer_obj_->wake_at());
+    if (st == Sequencer::Step::idle) std::this_thread::yield();  // a producer mid-push
+  }
+  mark_closed();
+  {
+    std::lock_guard lock(pool_handle_->mutex);
+    pool_handle_->core = nullptr;
+  }
+  std::lock_guard lock(stop_mutex_);
+  stopped_ = true;
+}
+
 Status SessionCore::start() {
-  auto sequencer = std::make_unique<Sequencer>(*this);
+  auto sequencer = std::make_unique<Sequencer>(*this, pooled());
   if (Status st = sequencer->load(); !st) return st;
-  sequencer_ = std::thread([s = std::move(sequencer)] { s->run(); });
+  sequencer_obj_ = std::move(sequencer);
+  if (!pooled()) {
+    sequencer_ = std::thread([s = sequencer_obj_.get()] { s->run(); });
+    return {};
+  }
+  // Parked from the start: the first push (or stop) queues it. No thread is created or waited for.
+  sched_.store(kParked, std::memory_order_relaxed);  // relaxed: published with the session itself
+  doorbell.enter();
   return {};
+}
+
+void SessionCore::ring_doorbell() {
+  if (!pooled()) {
+    doorbell.notify_all();
+    return;
+  }
+  if (!doorbell.has_waiters()) return;  // (G1) pairs with (G2) in park(): not parked, nothing to do
+  wake_parked();
+}
+
+void SessionCore::wake_parked() {
+  std::uint32_t expected = kParked;
+  // (D1) acq_rel, pairs with (D2): exactly one waker (or the owner's reclaim D3) takes it.
+  if (!sched_.compare_exchange_strong(expected, kOwned, std::memory_order_acq_rel)) return;
+  doorbell.leave();
+  pool_->schedule(shared_from_this());
+}
+
+bool SessionCore::park() {
+  sched_.store(kParked, std::memory_order_release);  // (D2) pairs with (D1)/(D3)
+  doorbell.enter();                                   // (G2) pairs with the producers' (G1)
+  // After (G2), seq_cst loads of every `pushed` (A4) and of stop_requested: either they see a
+  // push or stop() that came first, or that producer's (G1) sees us parked (design §8, §13).
+  if (!sequencer_obj_->work_hint() && sequencer_obj_->all_taken()) return true;
+  std::uint32_t expected = kParked;
+  if (!sched_.compare_exchange_strong(expected, kOwned, std::memory_order_acquire))  // (D3) pairs with (D2)
+    return true;  // a producer's (D1) won: the session is queued
+  doorbell.leave();
+  return false;
+}
+
+bool SessionCore::claim_parked() {
+  std::uint32_t expected = kParked;
+  if (!sched_.compare_exchange_strong(expected, kOwned, std::memory_order_acq_rel)) return false;  // (D1)
+  doorbell.leave();
+  return true;
+}
+
+void SessionCore::unclaim() noexcept {
+  sched_.store(kParked, std::memory_order_release);  // (D2)
+  doorbell.enter();
+}
+
+void SessionCore::release_idle_memory() {
+  sequencer_obj_->shrink();
+  ring.release_pages();
 }
 
 Status SessionCore::stop() {
@@ -38,9 +125,21 @@ Status SessionCore::stop() {
     stopped_ = true;
     accepting.store(false, std::memory_order_seq_cst);       // (S1) pairs with (A1)
     stop_requested.store(true, std::memory_order_seq_cst);   // (S2) WaitGate publication for the doorbell
-    doorbell.notify_all();
     space.notify_all();  // producers waiting for credit give up with `stopped`
-    if (sequencer_.joinable()) sequencer_.join();
+    if (!pooled()) {
+      doorbell.notify_all();
+      if (sequencer_.joinable()) sequencer_.join();
+    } else if (sequencer_obj_) {
+      ring_doorbell();  // queues a parked session: a pool thread finishes it
+      ring.gate().wait_until([&] { return closed(); }, WaitGate::Deadline::max());  // pairs with (X1)
+      {
+        std::lock_guard handle(pool_handle_->mutex);  // waits for an idle-release check in progress
+        pool_handle_->core = nullptr;
+      }
+      // A pool thread may still be dropping its reference (closed sessions are never queued
+      // again): wait for that, so the session's last owner is one of its own handles.
+      while (pool_handle_->holds.load(std::memory_order_acquire) != 0) std::this_thread::yield();
+    }
   }
   if (unstored_at_stop.load(std::memory_order_relaxed) != 0)  // relaxed: the sequencer was joined
     if (auto e = last_store_error()) return *e;

@@ -68,6 +68,7 @@ Result<SessionServer> SessionServer::start(SessionServerOptions options) {
     if (!store) return store.error();
     options.store = *store;
   }
+  if (!options.executor && !options.dedicated_run_threads) options.executor = default_run_executor();
   auto id = resolve_session(options);
   if (!id) return id.error();
   SessionOptions engine = options.engine;

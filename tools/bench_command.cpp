@@ -6,6 +6,7 @@
 
 #include "bench_runner.hpp"
 #include "commands.hpp"
+#include "sessions_bench.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -25,6 +26,8 @@ struct BenchCli {
   bool json = false;
   bool no_progress = false;
   bool no_thp = false;
+  std::uint32_t sessions = 0;  // > 0: the many-sessions bench (sessions_bench.hpp)
+  SessionsBenchConfig many;
 };
 
 std::string fmt_ns(std::uint64_t ns) {
@@ -191,6 +194,20 @@ void add_bench_command(CLI::App& app, std::function<int()>& run) {
       ->check(CLI::Range(-1, 1024));
   cmd->add_flag("--catch-up", cli->config.catch_up,
                 "Afterwards, a new subscriber reads the measured events from the store (lapped path)");
+  cmd->add_option("--sessions", cli->sessions,
+                  "Many sessions: start N SessionServers (default options, one subscriber each); --rate is then "
+                  "per active session, --duration the active phase (docs/performance.md \"Many sessions\")")
+      ->check(CLI::Range(0u, 1'000'000u));
+  cmd->add_option("--active", cli->many.active, "Many sessions: K of the N sessions get --rate events/s each")
+      ->check(CLI::Range(0u, 1'000'000u));
+  cmd->add_option("--trickle-rate", cli->many.trickle_rate,
+                  "Many sessions: events/s of the trickle session while another floods (fairness phase)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--fairness-seconds", cli->many.fairness_s, "Many sessions: fairness phase length (0: skip it)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--pool-threads", cli->many.pool_threads,
+                  "Many sessions: a sequencer pool of this many threads instead of the default pool")
+      ->check(CLI::Range(0u, 1024u));
   cmd->add_flag("--json", cli->json, "Print one JSON object on stdout (peers' field names)");
   cmd->add_flag("--no-progress", cli->no_progress, "No progress bar on stderr");
   cmd->add_flag("--no-thp", cli->no_thp,
@@ -198,6 +215,26 @@ void add_bench_command(CLI::App& app, std::function<int()>& run) {
   cmd->callback([&run, cli] {
     run = [cli] {
       BenchConfig c = cli->config;
+      if (cli->sessions > 0) {
+        SessionsBenchConfig m = cli->many;
+        m.sessions = cli->sessions;
+        if (c.rate > 0) m.rate = c.rate;
+        if (c.duration_s > 0) m.duration_s = c.duration_s;
+        m.store = c.store;
+        if (m.store != "memory" && (m.store.rfind("log:", 0) != 0 || m.store.size() == 4)) {
+          std::cerr << "sessionring bench: --store must be memory or log:DIR\n";
+          return kExitUsage;
+        }
+        try {
+          const SessionsBenchResult r = run_sessions_bench(m);
+          if (cli->json) std::cout << sessions_bench_json(m, r).dump() << std::endl;
+          else print_sessions_bench(m, r);
+          return r.errors == 0 ? kExitOk : kExitFailure;
+        } catch (const std::exception& e) {
+          std::cerr << "sessionring bench: " << e.what() << "\n";
+          return kExitFailure;
+        }
+      }
       parse_queue(cli->queue, c.queue);
       parse_wait(cli->wait, c.wait);
       c.progress = !cli->no_progress;

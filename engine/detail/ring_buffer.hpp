@@ -23,6 +23,8 @@
 #include <new>
 #include <span>
 
+#include <sys/mman.h>
+
 namespace sessionring::detail {
 
 class RingBuffer {
@@ -41,11 +43,21 @@ class RingBuffer {
         words_per_slot_(slot_bytes / 8),
         payload_bytes_(slot_bytes - kSlotHeaderBytes),
         start_(start),
-        words_(new (std::align_val_t{kCacheLine}) std::atomic<std::uint64_t>[std::size_t{capacity} * (slot_bytes / 8)]) {
-    for (std::size_t i = 0; i < std::size_t{capacity} * words_per_slot_; ++i)
-      words_[i].store(0, std::memory_order_relaxed);  // relaxed: before any reader exists
+        bytes_(std::size_t{capacity} * slot_bytes),
+        words_(map(bytes_)) {
+    // The slots come from an anonymous mapping: they read as 0 ("never used") and take memory
+    // only when the sequencer first writes them, so an idle session's ring costs nothing.
     cursor_.store(start, std::memory_order_relaxed);  // relaxed: published by the thread start
   }
+  ~RingBuffer() { ::munmap(words_, bytes_); }
+  RingBuffer(const RingBuffer&) = delete;
+  RingBuffer& operator=(const RingBuffer&) = delete;
+
+  /// Sequencer only, while it does not write (an idle pooled session, design §13): gives the
+  /// slots' pages back to the OS. They read as 0 afterwards, which a reader takes for a lapped
+  /// slot (R1/R3 never see the sequence they expect), so it reads the store instead (INV-3);
+  /// the next write() faults a zero page in again.
+  void release_pages() noexcept { (void)::madvise(words_, bytes_, MADV_DONTNEED); }
 
   std::uint32_t capacity() const noexcept { return capacity_; }
   std::size_t payload_bytes() const noexcept { return payload_bytes_; }
@@ -115,11 +127,14 @@ class RingBuffer {
   WaitGate& gate() noexcept { return gate_; }
 
  private:
-  struct AlignedDelete {
-    void operator()(std::atomic<std::uint64_t>* p) const noexcept {
-      ::operator delete[](p, std::align_val_t{kCacheLine});
-    }
-  };
+  static std::atomic<std::uint64_t>* map(std::size_t bytes) {
+    void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED) throw std::bad_alloc();
+    // Zero-filled pages hold std::atomic<uint64_t> objects of value 0 (lock-free, same
+    // representation as uint64_t), the value every slot word starts with.
+    static_assert(std::atomic<std::uint64_t>::is_always_lock_free && sizeof(std::atomic<std::uint64_t>) == 8);
+    return static_cast<std::atomic<std::uint64_t>*>(p);
+  }
   // (R3) relaxed: the acquire loads before it keep it after them; if any of them read a word
   // of a newer write, that write's (W1) happens-before this load, which then reads kBusy or a
   // newer sequence (write-read coherence), never `seq`.
@@ -127,7 +142,7 @@ class RingBuffer {
     return slot[0].load(std::memory_order_relaxed) == seq;
   }
   std::atomic<std::uint64_t>* slot_of(Sequence seq) const noexcept {
-    return words_.get() + (seq & mask_) * words_per_slot_;
+    return words_ + (seq & mask_) * words_per_slot_;
   }
 
   const std::uint32_t capacity_;
@@ -135,8 +150,10 @@ class RingBuffer {
   const std::size_t words_per_slot_;
   const std::size_t payload_bytes_;
   const Sequence start_;
-  // Slot words: written by the sequencer (W1-W3), read by subscribers (R1-R3); see write()/read().
-  std::unique_ptr<std::atomic<std::uint64_t>[], AlignedDelete> words_;
+  const std::size_t bytes_;
+  // Slot words (page-aligned mapping): written by the sequencer (W1-W3), read by subscribers
+  // (R1-R3); see write()/read().
+  std::atomic<std::uint64_t>* const words_;
   // Published cursor, alone on its line: written by the sequencer (P1), read by every subscriber.
   alignas(kCacheLine) std::atomic<Sequence> cursor_{0};
   alignas(kCacheLine) WaitGate gate_;

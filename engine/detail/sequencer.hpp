@@ -11,6 +11,7 @@
 
 #include <sessionring/result.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <span>
 #include <string_view>
@@ -23,12 +24,40 @@ class SessionCore;
 
 class Sequencer {
  public:
-  explicit Sequencer(SessionCore& core);
+  using Clock = std::chrono::steady_clock;
 
-  /// Rebuilds the dedupe index from the log; called before the thread starts.
+  /// `pooled`: run by a SequencerPool thread (step() never sleeps); else by a thread of its own.
+  Sequencer(SessionCore& core, bool pooled);
+
+  /// Rebuilds the dedupe index from the log; called before the first step.
   Status load();
-  /// The thread body: returns after stop() once every accepted event is published.
+  /// The dedicated thread's body: step() until closed, waiting on the doorbell when idle and
+  /// sleeping through back-offs. Returns after stop() once every accepted event is published.
   void run();
+
+  /// What one step left to do (docs/design.md §13).
+  enum class Step : std::uint8_t {
+    busy,    ///< it did some work (a batch, a publish, a give-up): step again
+    idle,    ///< nothing to do until a producer rings the doorbell (or stop())
+    later,   ///< pooled only: step again at wake_at() (store back-off, group commit in flight)
+    closed,  ///< stopped: every accepted event is published; dedicated: mark_closed() was called,
+             ///< pooled: the caller calls it once it holds no reference to the session
+  };
+  /// One pass of the loop: the publish steps 1-7 for at most one batch (max_batch events), or a
+  /// retry of the batch the store refused, or a publish of what the store secured since. Pooled,
+  /// it never sleeps: a back-off is returned as Step::later. Called by one thread at a time.
+  Step step();
+  Clock::time_point wake_at() const noexcept { return wake_at_; }
+  /// Cheap hint that step() has work (the queue is not empty, or stop() was called); not
+  /// seq_cst for the queue: the park predicate adds all_taken() (design §8).
+  bool work_hint() const;
+  /// No producer has an event pushed or being pushed that was not taken (A3/A4, seq_cst).
+  bool all_taken() const;
+  /// The session sequenced enough events to be worth preparing the store's next appends for in
+  /// idle time (design §8: pooled sessions that stay small never pre-fault store memory).
+  bool hot() const noexcept;
+  /// Idle: frees the pop buffer (it is grown again by the next pops).
+  void shrink() noexcept;
 
  private:
   void process(std::size_t n);
@@ -44,8 +73,10 @@ class Sequencer {
   void set_health(bool failing, bool stalled);
   void release_credits(std::size_t n);
   void answer_waiters();
-  bool all_taken() const;
   void idle_wait();
+  /// The pop buffer: grown on demand from kFirstPop items up to max_batch (idle sessions hold
+  /// a small one); never below retry_ items.
+  std::size_t pop_room();
   /// Whether sequence `s` holds event id `id`; an error when the store cannot tell.
   Result<bool> same_id_stored(Sequence s, std::string_view id) const;
   /// The sequence already holding the record's id, 0 if none; an error when the store cannot tell.
@@ -59,6 +90,7 @@ class Sequencer {
   };
 
   SessionCore& core_;
+  const bool pooled_;
   IdIndex ids_;
   Sequence written_ = 0;    // last sequence handed to the store
   Sequence published_ = 0;  // last sequence published to the ring
@@ -77,6 +109,10 @@ class Sequencer {
   bool append_failing_ = false;            // the last append was refused
   bool stalled_ = false;                   // retry_ holds refused events; nothing new is popped
   std::uint64_t health_ = 0;               // the sequencer's copy of SessionCore::store_health
+  Clock::time_point retry_at_{};           // when refused events are offered again
+  Clock::time_point secure_retry_at_{};    // when a store that failed to secure is asked again
+  Clock::time_point wake_at_{};            // Step::later: when to step again
+  std::uint64_t sequenced_ = 0;            // events this sequencer stamped (for hot())
 };
 
 }  // namespace sessionring::detail

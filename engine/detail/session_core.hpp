@@ -2,6 +2,7 @@
 // the ingest queue, the ring, producer slots, the subscriber registry, counters. The public
 // Session, Producer and Subscription handles each hold a shared_ptr to it.
 #pragma once
+#include <sessionring/sequencer_pool.hpp>
 #include <sessionring/session_options.hpp>
 #include <sessionring/session_stats.hpp>
 
@@ -22,16 +23,52 @@ namespace sessionring::detail {
 
 class Subscriber;
 class ProducerImpl;
+class Sequencer;
 
 class SessionCore : public std::enable_shared_from_this<SessionCore> {
  public:
   SessionCore(SessionOptions options, std::shared_ptr<SessionLog> log);
   ~SessionCore();
 
-  /// Starts the sequencer thread (after the dedupe index is rebuilt from the log).
+  /// Rebuilds the dedupe index from the log, then starts the sequencer: parked on its pool
+  /// (no thread is created or scheduled) or, with dedicated_sequencer, on a thread of its own.
   Status start();
-  /// Session::stop(): see session.hpp. Idempotent; joins the sequencer.
+  /// Session::stop(): see session.hpp. Idempotent; waits until the sequencer has published
+  /// everything accepted (joins a dedicated one).
   Status stop();
+
+  /// Producers after a push, stop() after (S2): wakes the sequencer if it sleeps (dedicated:
+  /// the doorbell's futex; pooled: a parked session is queued on its pool, design §13).
+  void ring_doorbell();
+  /// Pool thread that owns the session, with nothing to do: parks it on the doorbell. False
+  /// when work arrived meanwhile and the caller still owns the session.
+  bool park();
+  /// A pool's idle-release timer: takes a parked session (true: the caller owns it now and must
+  /// step or park it), or false when it is not parked.
+  bool claim_parked();
+  /// Gives a claimed session back without a check (only for stop_unowned(), which claims it next).
+  void unclaim() noexcept;
+  /// Pooled, owned and idle: gives back the ring's pages and the sequencer's pop buffer.
+  void release_idle_memory();
+  Sequencer& sequencer() noexcept { return *sequencer_obj_; }
+  bool pooled() const noexcept { return pool_ != nullptr; }
+
+  /// What a pool's idle-release timer holds instead of the session: stop() detaches it (under
+  /// its mutex, waiting for a check in progress), so after stop() the pool neither touches
+  /// the session nor keeps it alive (its store handle is released when its owners drop it).
+  struct PoolHandle {
+    std::mutex mutex;
+    SessionCore* core = nullptr;  // guarded by mutex; null once the session stopped
+    // References to the session the pool holds (ready queue, step timers, a pool thread's
+    // turn). Writers: the pool (+1 relaxed when it takes one: the session is alive then;
+    // -1 release after dropping it, pairs with stop()'s acquire load). Reader: stop(), which
+    // returns only once it is 0, so the pool never holds a stopped session's last reference.
+    std::atomic<std::uint32_t> holds{0};
+  };
+  const std::shared_ptr<PoolHandle>& pool_handle() const noexcept { return pool_handle_; }
+  // Pool bookkeeping, read and written only by the thread that owns the session (sched_).
+  bool idle_timer_pending = false;  // an idle-release timer of the pool refers to this session
+  std::uint64_t released_at = 0;    // events_sequenced when its memory was last given back
 
   Result<ProducerSlot*> acquire_producer();
   void release_producer(ProducerSlot* slot);
@@ -99,6 +136,23 @@ class SessionCore : public std::enable_shared_from_this<SessionCore> {
 
  private:
   friend class Sequencer;
+  /// Pooled: a parked session's doorbell rang; exactly one caller queues it (D1).
+  void wake_parked();
+
+  /// ~SessionCore of a pooled session nobody stopped: runs the remaining steps on this thread.
+  void stop_unowned();
+
+  const std::shared_ptr<SequencerPool> pool_;  // null: dedicated sequencer thread
+  const std::shared_ptr<PoolHandle> pool_handle_;  // pooled only
+  std::unique_ptr<Sequencer> sequencer_obj_;   // set by start()
+  // Pooled sessions: kParked (on the doorbell: the next ring_doorbell() queues it) or kOwned
+  // (queued, running on a pool thread, or waiting for a pool timer). Writers: the owning pool
+  // thread (D2 release store of kParked; D3 reclaim CAS, acquire) and the waker (D1 CAS
+  // kParked → kOwned, acq_rel: takes over the sequencer state the last owner left, and hands
+  // it on through the pool's queue). design §13.
+  static constexpr std::uint32_t kParked = 0;
+  static constexpr std::uint32_t kOwned = 1;
+  std::atomic<std::uint32_t> sched_{kOwned};
   std::thread sequencer_;
   std::mutex stop_mutex_;
   bool stopped_ = false;  // guarded by stop_mutex_

@@ -99,6 +99,14 @@ class WaitGate {
 
   std::uint32_t waiters_approx() const noexcept { return waiters_.load(std::memory_order_relaxed); }
 
+  // A waiter that sleeps somewhere else than on the futex: a session parked by its
+  // SequencerPool (docs/design.md §13). enter() is its (G2), has_waiters() the publisher's
+  // (G1): the same Dekker handshake as wait_until()/notify_all(), with the wake-up done by
+  // the caller (it queues the session) instead of the futex.
+  void enter() noexcept { waiters_.fetch_add(1, std::memory_order_seq_cst); }  // (G2) pairs with (G1)
+  void leave() noexcept { waiters_.fetch_sub(1, std::memory_order_relaxed); }  // relaxed: as in wait_until
+  bool has_waiters() const noexcept { return waiters_.load(std::memory_order_seq_cst) != 0; }  // (G1) pairs with (G2)
+
  private:
   static_assert(sizeof(std::atomic<std::uint32_t>) == 4, "futex needs a 32-bit word");
   std::atomic<std::uint32_t> epoch_{0};    // writer: notifiers (fetch_add); readers: waiters; the futex word

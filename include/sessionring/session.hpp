@@ -1,5 +1,5 @@
 // Session: the core engine of one session (docs/design.md §2):
-//   producers → bounded MPSC ingest queue → sequencer thread (dedupe, stamp, store.append,
+//   producers → bounded MPSC ingest queue → sequencer (dedupe, stamp, store.append,
 //   ring write, publish) → ring → subscriptions (each with its own cursor, store fallback).
 // Movable handle; destroying it stops the session (as stop()). Producers and subscriptions may
 // outlive it: their calls then answer Errc::stopped / deliver what was published and close.
@@ -30,7 +30,8 @@ class Session {
  public:
   /// Validates the options, opens the session's log for writing (creating it if missing,
   /// continuing its sequence otherwise: INV-1), rebuilds the dedupe index from it, and starts
-  /// the sequencer thread.
+  /// the sequencer: parked on its SequencerPool (no thread is created or waited for) or, with
+  /// SessionOptions::dedicated_sequencer, on a thread of its own.
   static Result<Session> open(SessionOptions options);
 
   Session(Session&&) noexcept;

@@ -1,6 +1,7 @@
 // Options of one Session (the core engine). Session::open validates every field and answers
 // Errc::validation_error naming the option. docs/tuning.md says what each knob costs.
 #pragma once
+#include <sessionring/sequencer_pool.hpp>
 #include <sessionring/session_store.hpp>
 
 #include <cstdint>
@@ -37,6 +38,14 @@ struct SessionOptions {
   WaitStrategy wait = WaitStrategy::block;
   std::uint32_t max_batch = 1024;           ///< events per sequencer batch; [1, 65536]
   std::uint32_t max_event_bytes = 1u << 24; ///< encoded event size limit; [64, 2^31]
+
+  /// Which threads run the sequencer (docs/tuning.md "Sizing the sequencer pool"):
+  /// null: SequencerPool::default_pool(), shared by every session of the process; or a pool of
+  /// the host's own. Ignored with dedicated_sequencer.
+  std::shared_ptr<SequencerPool> pool;
+  /// true: the session gets a sequencer thread of its own (one thread per session, parked on
+  /// its doorbell when idle): for one latency-critical session among many.
+  bool dedicated_sequencer = false;
 };
 
 /// Checks every field; Errc::validation_error naming the first bad option.

@@ -65,8 +65,13 @@ struct SessionServerOptions {
   /// 512 (every lifecycle event must fit: docs/runtime.md "Lifecycle events").
   SessionOptions engine;
 
-  /// Empty: the server starts one thread per slot. Otherwise runs execute on this executor.
+  /// Where runs execute. Empty: default_run_executor(), the process-wide pool that grows with
+  /// the runs executing and shrinks when idle (an idle server holds no thread), unless
+  /// dedicated_run_threads. Otherwise runs execute on this executor.
   RunExecutor executor;
+  /// With an empty executor: start one thread per run slot for this server (held while the
+  /// server lives), as before the shared executor.
+  bool dedicated_run_threads = false;
   /// Shared between servers to bound runs across them; a permit is taken before a run leaves
   /// the queue and always given back.
   std::shared_ptr<RunLimiter> limiter;
@@ -91,5 +96,11 @@ inline constexpr const char* kDefaultStoreDirectory = "sessionring-data";
 /// The store a server uses when SessionServerOptions::store is null: one process-wide LogStore
 /// under ./sessionring-data (buffered durability), opened on first use; its error otherwise.
 Result<std::shared_ptr<SessionStore>> default_session_store();
+
+/// The executor of servers that name none (docs/runtime.md "Run threads"): one process-wide
+/// pool whose threads are created when a run starts and no thread is idle, up to 1024 (runs
+/// beyond that wait for a thread, in order), and exit after 5 s without work. Runs mostly wait
+/// on I/O (a model call, a tool), so it is not capped at the number of cores.
+RunExecutor default_run_executor();
 
 }  // namespace sessionring

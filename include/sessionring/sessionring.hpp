@@ -28,6 +28,7 @@
 #include <sessionring/run_limiter.hpp>
 #include <sessionring/run_options.hpp>
 #include <sessionring/run_result.hpp>
+#include <sessionring/sequencer_pool.hpp>
 #include <sessionring/server_status.hpp>
 #include <sessionring/session.hpp>
 #include <sessionring/session_id.hpp>

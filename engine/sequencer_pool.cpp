@@ -1,0 +1,320 @@
+// The sequencer pool: docs/design.md §13 walks through a pool thread's turn.
+//
+// Ready queue and timers under one mutex; a session is in at most one of them (or parked, or
+// on one pool thread), which SessionCore::sched_ (D1-D3) and the queue's mutex guarantee.
+// Every hand-over of a session between threads goes through that mutex or through (D1)/(D2),
+// so the next pool thread sees everything the last one wrote in the session's sequencer.
+#include <sessionring/sequencer_pool.hpp>
+
+#include "detail/sequencer.hpp"
+#include "detail/session_core.hpp"
+#include "detail/spin.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <limits>
+#include <mutex>
+#include <queue>
+#include <thread>
+#include <vector>
+
+namespace sessionring {
+
+using detail::Sequencer;
+using detail::SessionCore;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+// A session idle this long gives its ring pages and pop buffer back (design §13).
+constexpr auto kIdleRelease = std::chrono::seconds(1);
+}  // namespace
+
+// A reference the pool holds to a session, counted in its PoolHandle::holds (stop() waits
+// until the pool holds none).
+class Ref {
+ public:
+  Ref() = default;
+  explicit Ref(std::shared_ptr<SessionCore> s) : s_(std::move(s)), h_(s_->pool_handle()) {
+    h_->holds.fetch_add(1, std::memory_order_relaxed);  // relaxed: the session is alive (we hold it)
+  }
+  Ref(Ref&& o) noexcept = default;
+  Ref& operator=(Ref&& o) noexcept {
+    if (this != &o) {
+      drop();
+      s_ = std::move(o.s_);
+      h_ = std::move(o.h_);
+    }
+    return *this;
+  }
+  Ref(const Ref&) = delete;
+  Ref& operator=(const Ref&) = delete;
+  ~Ref() { drop(); }
+  explicit operator bool() const noexcept { return h_ != nullptr; }
+  std::shared_ptr<SessionCore>& session() noexcept { return s_; }
+  void drop() noexcept {
+    s_.reset();
+    if (h_) h_->holds.fetch_sub(1, std::memory_order_release);  // pairs with stop()'s acquire load
+    h_.reset();
+  }
+
+ private:
+  std::shared_ptr<SessionCore> s_;
+  std::shared_ptr<SessionCore::PoolHandle> h_;
+};
+
+struct SequencerPool::Impl : std::enable_shared_from_this<SequencerPool::Impl> {
+  struct Timer {
+    Clock::time_point when;
+    std::uint64_t order;  // FIFO among equal deadlines
+    Ref session;          // step again (back-off, group commit): owned
+    std::shared_ptr<SessionCore::PoolHandle> idle;  // idle-release check of a parked session
+    std::uint64_t sequenced = 0;            // idle: events_sequenced when it parked
+    bool operator>(const Timer& o) const noexcept { return when != o.when ? when > o.when : order > o.order; }
+  };
+
+  explicit Impl(std::uint32_t n) : thread_count(n) {}
+
+  const std::uint32_t thread_count;
+  std::mutex mutex;
+  std::condition_variable changed;  // a session was queued, a timer added, or stopping
+  std::deque<Ref> ready;                                                   // guarded
+  std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers;   // guarded
+  std::uint64_t next_order = 0;                                            // guarded
+  bool stopping = false;                                                   // guarded
+  std::vector<std::thread> threads;  // written before the first schedule and by ~SequencerPool
+  // Sessions waiting in `ready`. Writer: any thread under `mutex` (relaxed stores); readers:
+  // pool threads between batches (relaxed: a hint whether to requeue now or keep going; a
+  // stale value costs one more batch of the current session, or one more requeue).
+  std::atomic<std::size_t> waiting{0};
+  // When the earliest timer is due (steady-clock ns; max: none). Writer: any thread under
+  // `mutex` when the timer heap changes (relaxed stores); readers: pool threads between batches
+  // (relaxed: a hint like `waiting`, so a busy session also makes way for a due timer, which a
+  // thread can only move to the ready queue between turns).
+  std::atomic<std::int64_t> next_due{std::numeric_limits<std::int64_t>::max()};
+  // Statistics: writers pool threads, readers stats() (relaxed: counters only).
+  std::atomic<std::uint64_t> turns{0}, requeues{0}, timed{0}, parks{0}, releases{0};
+
+  static std::int64_t ns(Clock::time_point t) noexcept { return t.time_since_epoch().count(); }
+  // Under `mutex`.
+  void update_next_due() noexcept {
+    next_due.store(timers.empty() ? std::numeric_limits<std::int64_t>::max() : ns(timers.top().when),
+                   std::memory_order_relaxed);
+  }
+  // Another session should get this thread: one waits in the ready queue, or a timer is due.
+  bool others_waiting() const noexcept {
+    return waiting.load(std::memory_order_relaxed) > 0 ||
+           next_due.load(std::memory_order_relaxed) <= ns(Clock::now());
+  }
+
+  void start() {
+    threads.reserve(thread_count);
+    for (std::uint32_t i = 0; i < thread_count; ++i)
+      threads.emplace_back([self = shared_from_this()] { self->worker(); });
+  }
+
+  void enqueue(Ref s) {
+    {
+      std::lock_guard lock(mutex);
+      ready.push_back(std::move(s));
+      waiting.store(ready.size(), std::memory_order_relaxed);
+    }
+    changed.notify_one();
+  }
+
+  void add_timer(Timer t) {
+    {
+      std::lock_guard lock(mutex);
+      t.order = next_order++;
+      timers.push(std::move(t));
+      update_next_due();
+    }
+    changed.notify_one();
+  }
+
+  void worker() {
+    std::unique_lock lock(mutex);
+    for (;;) {
+      const auto now = Clock::now();
+      while (!timers.empty() && timers.top().when <= now) {
+        Timer t = std::move(const_cast<Timer&>(timers.top()));  // top() is const; popped next
+        timers.pop();
+        update_next_due();
+        if (t.session) {
+          ready.push_back(std::move(t.session));
+        } else {
+          lock.unlock();
+          release_if_idle(t.idle, t.sequenced);
+          t.idle.reset();
+          lock.lock();
+        }
+      }
+      if (!ready.empty()) {
+        Ref s = std::move(ready.front());
+        ready.pop_front();
+        waiting.store(ready.size(), std::memory_order_relaxed);
+        lock.unlock();
+        turns.fetch_add(1, std::memory_order_relaxed);
+        serve(s.session());  // drops the session itself when it closes
+        s.drop();
+        lock.lock();
+        continue;
+      }
+      if (stopping) return;
+      if (timers.empty())
+        changed.wait(lock);
+      else
+        changed.wait_until(lock, timers.top().when);
+    }
+  }
+
+  // A parked session that sequenced nothing since it parked gives its memory back. Claiming it
+  // makes this thread its owner, so nothing else runs its sequencer meanwhile.
+  // At most one such timer per session (idle_timer_pending); a session whose memory was given
+  // back gets none until it sequences again. The timer holds the session's PoolHandle, not the
+  // session: stop() detaches the handle under its mutex, so a check never keeps a stopped
+  // session (and its store handle) alive.
+  void release_if_idle(const std::shared_ptr<SessionCore::PoolHandle>& handle, std::uint64_t sequenced) {
+    std::lock_guard hold(handle->mutex);  // order: handle mutex -> pool mutex (enqueue, add_timer)
+    SessionCore* core = handle->core;
+    if (core == nullptr) return;  // stopped
+    // relaxed loads of events_sequenced: its writer is the session's owner; a stale value only
+    // postpones the release by one period
+    if (!core->claim_parked()) {  // running or queued: look again later (the timer stays pending)
+      add_timer(Timer{Clock::now() + kIdleRelease, 0, Ref(), handle,
+                      core->events_sequenced.load(std::memory_order_relaxed)});
+      return;
+    }
+    core->idle_timer_pending = false;
+    const std::uint64_t now = core->events_sequenced.load(std::memory_order_relaxed);
+    if (now == sequenced) {
+      core->release_idle_memory();
+      core->released_at = now;
+      releases.fetch_add(1, std::memory_order_relaxed);
+    }
+    // Destroyed before `hold` is released: while the handle is attached, the session's stopper
+    // (or a Session handle) holds it too, so this is never its last reference.
+    std::shared_ptr<SessionCore> strong = core->weak_from_this().lock();
+    if (!strong) {  // its destructor is claiming it to run its last steps (stop_unowned)
+      core->unclaim();
+      return;
+    }
+    if (core->park()) {
+      parks.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+    enqueue(Ref(std::move(strong)));  // work arrived meanwhile: a pool thread serves it
+  }
+
+  // One turn of a session this thread owns: batches until it has nothing to do (then it parks),
+  // it must wait (a timer), it closes, or another session waits (then it is requeued after one
+  // batch: no session can hold a pool thread while others are ready).
+  void serve(std::shared_ptr<SessionCore>& s) {
+    Sequencer& q = s->sequencer();
+    const WaitStrategy wait = s->options.wait;
+    for (;;) {
+      switch (q.step()) {
+        case Sequencer::Step::closed: {
+          // Drop our reference first, then mark it closed: stop() returns only after (X1), and
+          // the pool then holds nothing of the session (its stopper holds it meanwhile).
+          SessionCore* core = s.get();
+          s.reset();
+          core->mark_closed();
+          return;
+        }
+        case Sequencer::Step::later:
+          timed.fetch_add(1, std::memory_order_relaxed);
+          add_timer(Timer{q.wake_at(), 0, Ref(s), {}, 0});
+          return;
+        case Sequencer::Step::busy:
+          if (others_waiting()) {
+            requeues.fetch_add(1, std::memory_order_relaxed);
+            enqueue(Ref(s));
+            return;
+          }
+          continue;
+        case Sequencer::Step::idle:
+          break;
+      }
+      // Idle. While no other session waits, wait for this one as its dedicated sequencer
+      // would (spin, yield), then give idle time to a hot session's store (design §8).
+      auto others = [&] { return others_waiting(); };
+      auto ready_now = [&] { return q.work_hint() || others(); };
+      if (wait != WaitStrategy::block && !others()) {
+        if (wait == WaitStrategy::spin) detail::cpu_relax(); else std::this_thread::yield();
+        continue;
+      }
+      if (detail::spin_then_yield(ready_now) && q.work_hint()) continue;
+      if (q.hot() && !others()) {
+        while (!ready_now() && s->log->prepare_append()) {
+        }
+        if (q.work_hint()) continue;
+      }
+      const std::uint64_t sequenced = s->events_sequenced.load(std::memory_order_relaxed);  // relaxed: own counter
+      const bool arm = !s->idle_timer_pending && sequenced != s->released_at;
+      if (arm) s->idle_timer_pending = true;  // before park(): afterwards the session is not ours
+      if (!s->park()) {  // work arrived while parking: still ours
+        if (arm) s->idle_timer_pending = false;
+        continue;
+      }
+      parks.fetch_add(1, std::memory_order_relaxed);
+      if (arm) add_timer(Timer{Clock::now() + kIdleRelease, 0, Ref(), s->pool_handle(), sequenced});
+      return;
+    }
+  }
+};
+
+Result<std::shared_ptr<SequencerPool>> SequencerPool::create(Options options) {
+  if (options.threads > 1024)
+    return Error(Errc::validation_error,
+                 "SequencerPool::Options::threads = " + std::to_string(options.threads) + " is above 1024");
+  std::uint32_t n = options.threads;
+  if (n == 0) n = std::max(1u, std::thread::hardware_concurrency());
+  auto impl = std::make_shared<Impl>(n);
+  impl->start();
+  return std::shared_ptr<SequencerPool>(new SequencerPool(std::move(impl)));
+}
+
+std::shared_ptr<SequencerPool> SequencerPool::default_pool() {
+  // Kept until the process exits (never destroyed: a session in a static may outlive any
+  // destruction order); its threads end with the process.
+  static const auto* pool = new std::shared_ptr<SequencerPool>(*create());
+  return *pool;
+}
+
+SequencerPool::SequencerPool(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+SequencerPool::~SequencerPool() {
+  {
+    std::lock_guard lock(impl_->mutex);
+    impl_->stopping = true;
+  }
+  impl_->changed.notify_all();
+  // The last session using the pool may be dropped by a pool thread: that thread cannot join
+  // itself; it ends on its own (each thread holds the Impl).
+  for (auto& t : impl_->threads) {
+    if (t.get_id() == std::this_thread::get_id())
+      t.detach();
+    else
+      t.join();
+  }
+}
+
+std::uint32_t SequencerPool::threads() const noexcept { return impl_->thread_count; }
+
+SequencerPool::Stats SequencerPool::stats() const noexcept {
+  Stats s;
+  s.threads = impl_->thread_count;
+  s.turns = impl_->turns.load(std::memory_order_relaxed);  // relaxed: counters
+  s.requeues = impl_->requeues.load(std::memory_order_relaxed);
+  s.timers = impl_->timed.load(std::memory_order_relaxed);
+  s.parks = impl_->parks.load(std::memory_order_relaxed);
+  s.idle_releases = impl_->releases.load(std::memory_order_relaxed);
+  return s;
+}
+
+void SequencerPool::schedule(std::shared_ptr<detail::SessionCore> session) { impl_->enqueue(Ref(std::move(session))); }
+
+}  // namespace sessionring

@@ -1,0 +1,318 @@
+#include "sessions_bench.hpp"
+
+#include "latency_histogram.hpp"
+
+#include <sessionring/log_store.hpp>
+#include <sessionring/memory_store.hpp>
+#include <sessionring/sequencer_pool.hpp>
+#include <sessionring/session_registry.hpp>
+
+#include <dirent.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <charconv>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+namespace sessionring::tools {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::uint64_t now_ns() {
+  return static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count());
+}
+
+std::uint32_t entries(const char* dir) {
+  std::uint32_t n = 0;
+  if (DIR* d = ::opendir(dir)) {
+    while (dirent* e = ::readdir(d))
+      if (e->d_name[0] != '.') ++n;
+    ::closedir(d);
+  }
+  return n;
+}
+
+std::uint32_t thread_count() { return entries("/proc/self/task"); }
+std::uint32_t fd_count() { return entries("/proc/self/fd") - 1; }  // minus the one opendir holds
+
+long rss_kb() {
+  std::ifstream in("/proc/self/statm");
+  long total = 0, resident = 0;
+  if (!(in >> total >> resident)) return 0;
+  return resident * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+std::string fmt_ns(std::uint64_t ns) {
+  char b[32];
+  if (ns >= 1'000'000) std::snprintf(b, sizeof b, "%.2f ms", static_cast<double>(ns) / 1e6);
+  else if (ns >= 1'000) std::snprintf(b, sizeof b, "%.1f us", static_cast<double>(ns) / 1e3);
+  else std::snprintf(b, sizeof b, "%llu ns", static_cast<unsigned long long>(ns));
+  return b;
+}
+
+// One subscription read by the poller: checks contiguity (every event once, in order) and
+// records emit->deliver from the timestamp the driver put in the event's data.
+struct Reader {
+  Subscription sub;
+  Sequence next = 0;  // 0: not yet seen an event
+  std::uint64_t received = 0;
+  std::uint64_t errors = 0;
+
+  std::size_t poll(LatencyHistogram* h) {
+    auto r = sub.poll([&](const EventView& v) {
+      if (next != 0 && v.sequence_number != next) ++errors;
+      next = v.sequence_number + 1;
+      if (v.type != EventType::message_streamed) return;  // session_created / session_started
+      ++received;
+      std::uint64_t t = 0;
+      std::from_chars(v.data.data(), v.data.data() + v.data.size(), t);
+      if (h != nullptr && t != 0) h->record(now_ns() - t);
+    });
+    if (!r) {
+      ++errors;
+      return 0;
+    }
+    return *r;
+  }
+};
+
+EventInput timed_event(char* buf, std::size_t cap) {
+  EventInput e;
+  e.type = EventType::message_streamed;
+  const auto res = std::to_chars(buf, buf + cap, now_ns());
+  e.data = std::string_view(buf, static_cast<std::size_t>(res.ptr - buf));
+  return e;
+}
+
+}  // namespace
+
+SessionsBenchResult run_sessions_bench(const SessionsBenchConfig& c) {
+  SessionsBenchResult r;
+  r.sessions = c.sessions;
+  r.active = c.active;
+  std::shared_ptr<SessionStore> store;
+  if (c.store == "memory") {
+    store = MemoryStore::create();
+  } else {
+    LogStoreOptions lo;
+    lo.root = c.store.substr(4);
+    auto st = LogStore::open(lo);
+    if (!st) throw std::runtime_error("LogStore::open: " + st.error().describe());
+    store = *st;
+  }
+  std::shared_ptr<SequencerPool> pool;
+  if (c.pool_threads != 0) {
+    SequencerPool::Options po;
+    po.threads = c.pool_threads;
+    pool = SequencerPool::create(po).value();
+  }
+  const std::string prefix = "bench-" + std::to_string(::getpid()) + "-";
+  auto server_options = [&](const std::string& id) {
+    SessionServerOptions o;
+    o.store = store;
+    o.new_session = NewSession{id, {}, {}};
+    o.engine.pool = pool;
+    return o;
+  };
+
+  r.threads_before = thread_count();
+  r.fds_before = fd_count();
+  r.rss_before_kb = rss_kb();
+  SessionRegistry registry;
+  std::vector<std::shared_ptr<SessionServer>> servers;
+  std::vector<Reader> readers;
+  servers.reserve(c.sessions);
+  readers.reserve(c.sessions);
+  LatencyHistogram starts;
+  const auto t_start = Clock::now();
+  for (std::uint32_t i = 0; i < c.sessions; ++i) {
+    const std::string id = prefix + std::to_string(i);
+    const auto t0 = Clock::now();
+    auto s = registry.start(server_options(id));
+    starts.record(static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - t0).count()));
+    if (!s) throw std::runtime_error("start '" + id + "': " + s.error().describe());
+    auto sub = (*s)->subscribe();
+    if (!sub) throw std::runtime_error("subscribe '" + id + "': " + sub.error().describe());
+    servers.push_back(*s);
+    readers.push_back(Reader{std::move(*sub)});
+  }
+  r.start_total_s = std::chrono::duration<double>(Clock::now() - t_start).count();
+  r.start_p50_ns = starts.percentile(0.50);
+  r.start_p99_ns = starts.percentile(0.99);
+  r.start_max_ns = starts.max();
+  for (auto& rd : readers) rd.poll(nullptr);  // each subscriber reads its session_created/started
+  // Idle: the pool parks every session and, after its idle period, gives ring pages back.
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  r.threads_idle = thread_count();
+  r.rss_idle_kb = rss_kb();
+  r.fds_idle = fd_count();
+  r.rss_per_idle_session_kb =
+      c.sessions > 0 ? static_cast<double>(r.rss_idle_kb - r.rss_before_kb) / static_cast<double>(c.sessions) : 0.0;
+  r.pool_threads = pool ? pool->threads() : SequencerPool::default_pool()->threads();
+
+  // Active phase: K sessions at R events/s each, one paced driver, one poller.
+  const std::uint32_t k = std::min(c.active, c.sessions);
+  if (k > 0 && c.duration_s > 0) {
+    std::vector<Producer> producers;
+    for (std::uint32_t i = 0; i < k; ++i) producers.push_back(servers[i]->session().producer().value());
+    std::atomic<bool> driving{true};
+    std::atomic<std::uint64_t> sent{0};
+    LatencyHistogram lat;
+    std::uint64_t received = 0;
+    std::thread poller([&] {
+      for (;;) {
+        std::size_t got = 0;
+        for (std::uint32_t i = 0; i < k; ++i) got += readers[i].poll(&lat);
+        received = 0;
+        for (std::uint32_t i = 0; i < k; ++i) received += readers[i].received;
+        if (!driving.load(std::memory_order_acquire) && received >= sent.load(std::memory_order_relaxed)) break;
+        if (got == 0) std::this_thread::yield();
+      }
+    });
+    const auto t0 = Clock::now();
+    std::vector<std::uint64_t> per(k, 0);
+    char buf[32];
+    for (;;) {
+      const double elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
+      if (elapsed >= c.duration_s) break;
+      const auto due = static_cast<std::uint64_t>(c.rate * elapsed);
+      for (std::uint32_t i = 0; i < k; ++i)
+        for (; per[i] < due; ++per[i]) {
+          if (!producers[i].append(timed_event(buf, sizeof buf)).ok()) ++r.errors;
+          sent.fetch_add(1, std::memory_order_relaxed);  // relaxed: the poller's stop test, after the acquire below
+        }
+      std::this_thread::sleep_for(std::chrono::microseconds(100));
+    }
+    const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+    driving.store(false, std::memory_order_release);
+    poller.join();
+    r.events = received;
+    r.events_per_sec = static_cast<double>(received) / seconds;
+    r.target_events_per_sec = c.rate * k;
+    r.lat_p50_ns = lat.percentile(0.50);
+    r.lat_p99_ns = lat.percentile(0.99);
+    r.lat_max_ns = lat.max();
+  }
+
+  // Fairness: one session floods unpaced, another gets trickle_rate events/s.
+  if (c.fairness_s > 0) {
+    auto flood = registry.start(server_options(prefix + "flood")).value();
+    auto trickle = registry.start(server_options(prefix + "trickle")).value();
+    Reader flood_reader{flood->subscribe().value()};
+    Reader trickle_reader{trickle->subscribe().value()};
+    std::atomic<bool> running{true};
+    std::thread flooder([&] {
+      Producer p = flood->session().producer().value();
+      AppendOptions ao;
+      ao.on_full = FullPolicy::wait;
+      EventInput e;
+      e.type = EventType::message_streamed;
+      e.data = "0";
+      while (running.load(std::memory_order_relaxed))  // relaxed: a stop flag
+        if (p.append(e, ao).ok()) ++r.flood_events;
+    });
+    LatencyHistogram tl;
+    std::thread poller([&] {
+      while (running.load(std::memory_order_relaxed)) {  // relaxed: a stop flag
+        const std::size_t got = flood_reader.poll(nullptr) + trickle_reader.poll(&tl);
+        if (got == 0) std::this_thread::yield();
+      }
+    });
+    Producer tp = trickle->session().producer().value();
+    const auto t0 = Clock::now();
+    std::uint64_t n = 0;
+    char buf[32];
+    for (;;) {
+      const double elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
+      if (elapsed >= c.fairness_s) break;
+      for (; n < static_cast<std::uint64_t>(c.trickle_rate * elapsed); ++n)
+        if (!tp.append(timed_event(buf, sizeof buf)).ok()) ++r.errors;
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+    // Let the trickle's last events arrive, then stop the flood.
+    const auto until = Clock::now() + std::chrono::seconds(10);
+    while (trickle_reader.received < n && Clock::now() < until) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    running = false;
+    flooder.join();
+    poller.join();
+    while (trickle_reader.received < n && Clock::now() < until) trickle_reader.poll(&tl);
+    if (trickle_reader.received != n) ++r.errors;
+    r.trickle_events = n;
+    r.trickle_p50_ns = tl.percentile(0.50);
+    r.trickle_p99_ns = tl.percentile(0.99);
+    r.trickle_max_ns = tl.max();
+    r.errors += flood_reader.errors + trickle_reader.errors;
+  }
+  for (auto& rd : readers) r.errors += rd.errors;
+  readers.clear();
+  servers.clear();
+  const auto t_stop = Clock::now();
+  if (Status st = registry.stop_all(); !st) ++r.errors;
+  r.stop_total_s = std::chrono::duration<double>(Clock::now() - t_stop).count();
+  return r;
+}
+
+void print_sessions_bench(const SessionsBenchConfig& c, const SessionsBenchResult& r) {
+  std::printf("sessionring bench --sessions %u --active %u --rate %.0f: store %s, default options (%s)\n", r.sessions,
+              r.active, c.rate, c.store.c_str(), c.pool_threads == 0 ? "default sequencer pool" : "own pool");
+  std::printf("  threads         %u before, %u with %u idle sessions: %d engine threads (sequencer pool %u)\n",
+              r.threads_before, r.threads_idle, r.sessions, static_cast<int>(r.threads_idle) - static_cast<int>(r.threads_before),
+              r.pool_threads);
+  std::printf("  memory          RSS %.1f MiB before, %.1f MiB idle: %.1f KiB per idle session (one subscriber each)\n",
+              static_cast<double>(r.rss_before_kb) / 1024.0, static_cast<double>(r.rss_idle_kb) / 1024.0,
+              r.rss_per_idle_session_kb);
+  std::printf("  descriptors     %u open before, %u with the idle sessions\n", r.fds_before, r.fds_idle);
+  std::printf("  start           p50 %s  p99 %s  max %s  (SessionRegistry::start, new session; %.2f s for all)\n",
+              fmt_ns(r.start_p50_ns).c_str(), fmt_ns(r.start_p99_ns).c_str(), fmt_ns(r.start_max_ns).c_str(),
+              r.start_total_s);
+  if (r.active > 0)
+    std::printf("  active          %u sessions: %.0f events/s delivered (target %.0f); emit->deliver p50 %s  p99 %s  max %s\n",
+                r.active, r.events_per_sec, r.target_events_per_sec, fmt_ns(r.lat_p50_ns).c_str(),
+                fmt_ns(r.lat_p99_ns).c_str(), fmt_ns(r.lat_max_ns).c_str());
+  if (r.trickle_events > 0)
+    std::printf("  fairness        trickle %llu events at %.0f/s while a session flooded %llu: p50 %s  p99 %s  max %s\n",
+                static_cast<unsigned long long>(r.trickle_events), c.trickle_rate,
+                static_cast<unsigned long long>(r.flood_events), fmt_ns(r.trickle_p50_ns).c_str(),
+                fmt_ns(r.trickle_p99_ns).c_str(), fmt_ns(r.trickle_max_ns).c_str());
+  std::printf("  stop            %.2f s for all\n", r.stop_total_s);
+  std::printf("  errors          %llu%s\n", static_cast<unsigned long long>(r.errors),
+              r.errors == 0 ? " (every subscriber received every event once, in order)" : "  <-- FAILED");
+}
+
+nlohmann::ordered_json sessions_bench_json(const SessionsBenchConfig& c, const SessionsBenchResult& r) {
+  nlohmann::ordered_json j;
+  j["sessions"] = r.sessions;
+  j["active"] = r.active;
+  j["rate_per_session"] = c.rate;
+  j["store"] = c.store.rfind("log:", 0) == 0 ? "log" : c.store;
+  j["threads_before"] = r.threads_before;
+  j["threads_idle"] = r.threads_idle;
+  j["pool_threads"] = r.pool_threads;
+  j["rss_before_kb"] = r.rss_before_kb;
+  j["rss_idle_kb"] = r.rss_idle_kb;
+  j["rss_per_idle_session_kb"] = r.rss_per_idle_session_kb;
+  j["fds_before"] = r.fds_before;
+  j["fds_idle"] = r.fds_idle;
+  j["start_p50_ns"] = r.start_p50_ns;
+  j["start_p99_ns"] = r.start_p99_ns;
+  j["start_max_ns"] = r.start_max_ns;
+  j["events"] = r.events;
+  j["events_per_sec"] = r.events_per_sec;
+  j["p50_ns"] = r.lat_p50_ns;
+  j["p99_ns"] = r.lat_p99_ns;
+  j["trickle_events"] = r.trickle_events;
+  j["flood_events"] = r.flood_events;
+  j["trickle_p99_ns"] = r.trickle_p99_ns;
+  j["stop_s"] = r.stop_total_s;
+  j["errors"] = r.errors;
+  return j;
+}
+
+}  // namespace sessionring::tools

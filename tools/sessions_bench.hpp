@@ -1,0 +1,48 @@
+// `sessionring bench --sessions N --active K --rate R`: many sessions in one process
+// (docs/performance.md "Many sessions"). N SessionServers with default options (the shared
+// sequencer pool, the shared run executor) in one SessionRegistry, each with one subscriber;
+// K of them get R events/s each from a paced driver thread while one poller thread reads every
+// active subscription; then one session floods unpaced while a trickle session gets a few
+// events, measuring the trickle's emit->deliver latency. Reports engine threads, RSS per idle
+// session, start latency, aggregate events/s, emit->deliver p50/p99 and the trickle's p99.
+#pragma once
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <string>
+
+namespace sessionring::tools {
+
+struct SessionsBenchConfig {
+  std::uint32_t sessions = 1000;      ///< N: sessions started
+  std::uint32_t active = 0;           ///< K: sessions receiving events (<= N)
+  double rate = 1000;                 ///< R: events/s per active session
+  double duration_s = 3;              ///< active phase length
+  double trickle_rate = 1000;         ///< events/s of the trickle session in the fairness phase
+  double fairness_s = 2;              ///< fairness phase length (0: skipped)
+  std::string store = "memory";       ///< memory | log:DIR
+  std::uint32_t pool_threads = 0;     ///< 0: the default pool
+};
+
+struct SessionsBenchResult {
+  std::uint32_t sessions = 0, active = 0;
+  std::uint32_t threads_before = 0, threads_idle = 0, pool_threads = 0;
+  long rss_before_kb = 0, rss_idle_kb = 0;
+  std::uint32_t fds_before = 0, fds_idle = 0;  ///< open descriptors (/proc/self/fd)
+  double rss_per_idle_session_kb = 0;
+  std::uint64_t start_p50_ns = 0, start_p99_ns = 0, start_max_ns = 0;
+  double start_total_s = 0;
+  std::uint64_t events = 0;
+  double events_per_sec = 0, target_events_per_sec = 0;
+  std::uint64_t lat_p50_ns = 0, lat_p99_ns = 0, lat_max_ns = 0;
+  std::uint64_t trickle_events = 0, flood_events = 0;
+  std::uint64_t trickle_p50_ns = 0, trickle_p99_ns = 0, trickle_max_ns = 0;
+  double stop_total_s = 0;
+  std::uint64_t errors = 0;  ///< append failures, gaps or duplicates (must be 0)
+};
+
+SessionsBenchResult run_sessions_bench(const SessionsBenchConfig& c);
+void print_sessions_bench(const SessionsBenchConfig& c, const SessionsBenchResult& r);
+nlohmann::ordered_json sessions_bench_json(const SessionsBenchConfig& c, const SessionsBenchResult& r);
+
+}  // namespace sessionring::tools
