@@ -1,5 +1,6 @@
 // Shared by the store subcommands (tail, sessions, verify): opening an existing store (a
-// LogStore directory, or a SqliteStore file given as sqlite:PATH) without creating it, and
+// LogStore directory, a SqliteStore file given as sqlite:PATH, or a JetStreamStore given as
+// nats://HOST:PORT[?...]) without creating it, and
 // mapping errors to the exit codes of docs/cli.md.
 #pragma once
 #include <sessionring/errc.hpp>
