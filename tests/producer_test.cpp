@@ -97,7 +97,7 @@ TEST(ProducerDeathTest, twoThreadsInOneProducerAtOnceAbortNamingTheFix) {
         (void)store->control().wait_blocked(1);  // the other thread is inside append_wait
         (void)p->append(ev(EventType::run_started, "r", "second thread"));
       },
-      "Producer was used by two threads at once.*Session::producer\(\)");
+      "Producer was used by two threads at once.*Session::producer");
 }
 #endif
 
