@@ -44,9 +44,14 @@ Result<std::unique_ptr<LogWriter>> LogWriter::start(std::shared_ptr<LogState> st
       w->synced_end_ = w->file_end_;  // recovered from the files: treated as synced
       w->file_ = std::make_shared<File>(std::move(*f));
     }
-    auto mark = CommitMark::create(w->state_->dir(), latest);
-    if (!mark) return mark.error();
-    w->mark_ = std::move(*mark);
+    // The commit mark of a session that has one is brought to what recovery kept (a power loss
+    // may have cut records an older mark covered); a session without one gets it at its first
+    // append (ensure_mark_locked), so opening a writer alone writes nothing.
+    if (::access((w->state_->dir() + "/COMMIT").c_str(), F_OK) == 0) {
+      auto mark = CommitMark::create(w->state_->dir(), latest);
+      if (!mark) return mark.error();
+      w->mark_ = std::move(*mark);
+    }
     w->state_->attach_writer(w.get());
   }
   if (needs_thread) w->background_ = std::thread([p = w.get()] { p->background_loop(); });
@@ -54,6 +59,15 @@ Result<std::unique_ptr<LogWriter>> LogWriter::start(std::shared_ptr<LogState> st
 }
 
 LogWriter::~LogWriter() { (void)close(); }
+
+Status LogWriter::ensure_mark_locked() {
+  if (mark_.is_open()) return {};
+  // Before the first frame is written: a follower never finds frames without a mark to bound them.
+  auto mark = CommitMark::create(state_->dir(), written_.load(std::memory_order_relaxed));  // relaxed: own value
+  if (!mark) return mark.error();
+  mark_ = std::move(*mark);
+  return {};
+}
 
 void LogWriter::mark_locked() noexcept {
   const Sequence accepted = std::min(on_os_, written_.load(std::memory_order_relaxed));  // relaxed: own value
@@ -247,6 +261,7 @@ Status LogWriter::append(const AppendBatch& batch) {
     if (const Error* f = state_->failure_locked()) return *f;
     if (stop_) return Status(Errc::stopped, "session '" + state_->session_id() + "': the log's writer is closing");
   }
+  if (Status st = ensure_mark_locked(); !st) return st;  // nothing written yet
   const Undo undo = capture();
   batch_created_ = 0;
   rolled_old_ = synced_old_ = false;

@@ -138,6 +138,7 @@ TEST_P(SessionBadInput, ringCapacityOutOfRangeOrNotPowerOfTwoIsValidationErrorAn
   for (std::uint32_t good : {2u, 4u, 1u << 24}) {
     SessionOptions o = opts();
     o.ring_capacity = good;
+    o.ring_slot_bytes = 64;  // 2^24 x 64 bytes = the 1 GiB ring limit (kMaxRingBytes)
     EXPECT_TRUE(validate(o).ok()) << good;
   }
   expect_reopens(before);

@@ -100,6 +100,8 @@ class LogWriter final : public TailFlusher {
   /// Stores the commit mark (what can no longer be undone: fsync synced_, else the accepted
   /// records on the OS) for followers in other processes. After every step that moves it.
   void mark_locked() noexcept;
+  /// Creates <session>/COMMIT before the session's first append (storage_error if it cannot).
+  Status ensure_mark_locked();
   void background_loop();
   void sync_loop(std::unique_lock<std::mutex>& lock);
 
