@@ -4,12 +4,42 @@
 #include "commands.hpp"
 
 #include <sessionring/session_id.hpp>
+#include <sessionring/session_server_options.hpp>
 
-#include <filesystem>
+#include <cstdlib>
 #include <iostream>
-#include <system_error>
 
 namespace sessionring::tools {
+
+Result<StoreSpec> parse_store_spec(std::string_view spec, bool allow_memory) {
+  StoreSpec s;
+  s.text = std::string(spec);
+  if (spec == "memory") {
+    if (!allow_memory)
+      return Error(Errc::validation_error,
+                   "--store memory: a MemoryStore lives inside one process, there is nothing to read; give a LogStore "
+                   "directory (DIR or log:DIR)");
+    s.kind = StoreSpec::Kind::memory;
+    return s;
+  }
+  if (spec.rfind("log:", 0) == 0) spec.remove_prefix(4);
+  if (spec.empty())
+    return Error(Errc::validation_error, "--store '" + s.text + "': empty directory; accepted: DIR, log:DIR" +
+                                             (allow_memory ? ", memory" : ""));
+  s.kind = StoreSpec::Kind::log;
+  s.path = std::string(spec);
+  return s;
+}
+
+std::string default_store() {
+  const char* env = std::getenv(kStoreEnvironmentVariable);
+  return env != nullptr && *env != '\0' ? std::string(env) : std::string(kDefaultStoreDirectory);
+}
+
+std::string store_option_help() {
+  return std::string("Store: DIR or log:DIR (a LogStore root). Default: $") + kStoreEnvironmentVariable +
+         " if set, else ./" + kDefaultStoreDirectory;
+}
 
 CLI::Validator session_id_validator() {
   return CLI::Validator(
@@ -36,15 +66,12 @@ int report_error(std::string_view command, const Error& error) {
   return exit_code_for(error.code());
 }
 
-Result<std::shared_ptr<LogStore>> open_existing_store(const std::string& dir) {
-  std::error_code ec;
-  const auto status = std::filesystem::status(dir, ec);
-  if (!std::filesystem::exists(status))
-    return Error(Errc::not_found, "no store at '" + dir + "' (no such directory)");
-  if (!std::filesystem::is_directory(status))
-    return Error(Errc::storage_error, "store root '" + dir + "' is not a directory");
+Result<std::shared_ptr<LogStore>> open_existing_store(const std::string& spec) {
+  auto parsed = parse_store_spec(spec, false);
+  if (!parsed) return parsed.error();
   LogStoreOptions options;
-  options.root = dir;
+  options.root = parsed->path;
+  options.read_only = true;
   return LogStore::open(std::move(options));
 }
 

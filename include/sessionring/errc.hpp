@@ -24,6 +24,7 @@ enum class Errc : std::uint8_t {
   stopped,             ///< the session (or server) is stopped and accepts nothing new
   closed,              ///< the subscription was already unsubscribed
   run_failed,          ///< a run's task threw (or its executor refused it); the message says what
+  unsupported_format,  ///< stored data written by a newer sessionring (a format version this build cannot read)
 };
 
 /// The snake_case name of an error code ("queue_full").
