@@ -442,6 +442,10 @@ TEST(CliBench, jsonCountsEveryEventDeliveredOnceUnderPeerFieldNames) {
   EXPECT_EQ(j.at("duplicates").get<std::uint64_t>(), 0u);
   for (const char* f : {"events_per_sec", "p50_ns", "p99_ns", "p999_ns", "max_ns", "rss_start_kb", "rss_end_kb"})
     EXPECT_GT(j.at(f).get<std::uint64_t>(), 0u) << f;
+  // --format json is the same output (every subcommand takes --format).
+  auto f = cli({"bench", "--events", "2000", "--ring-capacity", "16", "--warmup", "0", "--format", "json", "--no-progress"});
+  ASSERT_EQ(f.exit_code, 0) << f.err;
+  EXPECT_EQ(nlohmann::json::parse(f.out).at("events").get<std::uint64_t>(), 2000u);
 }
 
 // The soak (issue 7): with --duration, subscribers join, lag, leave and resume from their cursor
