@@ -23,6 +23,7 @@ struct BenchCli {
   std::string queue = "moodycamel";
   std::string wait = "block";
   bool json = false;
+  std::string format = "text";
   bool no_progress = false;
   bool no_thp = false;
 };
@@ -191,7 +192,9 @@ void add_bench_command(CLI::App& app, std::function<int()>& run) {
       ->check(CLI::Range(-1, 1024));
   cmd->add_flag("--catch-up", cli->config.catch_up,
                 "Afterwards, a new subscriber reads the measured events from the store (lapped path)");
-  cmd->add_flag("--json", cli->json, "Print one JSON object on stdout (peers' field names)");
+  cmd->add_flag("--json", cli->json, "Print one JSON object on stdout (peers' field names); = --format json");
+  cmd->add_option("--format", cli->format, "Output format: text (a report) or json (one JSON object, as --json)")
+      ->check(CLI::IsMember({"text", "json"}));
   cmd->add_flag("--no-progress", cli->no_progress, "No progress bar on stderr");
   cmd->add_flag("--no-thp", cli->no_thp,
                 "Diagnostic: disable transparent huge pages for this process (prctl PR_SET_THP_DISABLE)");
@@ -210,7 +213,7 @@ void add_bench_command(CLI::App& app, std::function<int()>& run) {
         return kExitUsage;
       }
       const BenchResult r = run_bench(c);
-      if (cli->json) std::cout << bench_json(c, r).dump() << std::endl;
+      if (cli->json || cli->format == "json") std::cout << bench_json(c, r).dump() << std::endl;
       else print_human(c, r);
       return r.errors == 0 ? kExitOk : kExitFailure;
     };
