@@ -341,7 +341,7 @@ TEST(CliDamage, sessionsReportsDamageOnStderrWithExitThreeAndAMarkedRow) {
   EXPECT_EQ(r.exit_code, 3) << r.out;
   EXPECT_THAT(r.err, HasSubstr("sessionring sessions: damaged_store: session 'bad'"));
   EXPECT_THAT(r.out, ::testing::ContainsRegex("bad +DAMAGED"));
-  EXPECT_THAT(r.out, ::testing::ContainsRegex("good +4 +4"));
+  EXPECT_THAT(r.out, ::testing::ContainsRegex("good +1 +4 +4"));
   EXPECT_THAT(r.out, HasSubstr("bad: damaged_store (see standard error"));
   auto j = cli({"sessions", "--store", dir.str(), "--format", "jsonl"});
   EXPECT_EQ(j.exit_code, 3);

@@ -96,7 +96,7 @@ int run_sessions(const SessionsOptions& o) {
         j["message"] = info.error().message();
         out << dump_line(j) << "\n";
       } else {
-        table.push_back({id, "", code == kExitDamaged ? "DAMAGED" : "UNREADABLE", "", "", "", ""});
+        table.push_back({id, code == kExitDamaged ? "DAMAGED" : "UNREADABLE", "", "", "", "", ""});
         notes.push_back(id + ": " + std::string(to_string(info.code())) +
                         " (see standard error; `sessionring verify` shows the intact prefix)");
       }
