@@ -21,7 +21,7 @@ TEST_MODE=${SESSIONRING_TEST_MODE:-quick}
 log() { echo "[run.sh] $*" >&2; }
 
 PACKAGES=(g++ cmake make libboost-dev libconcurrentqueue-dev libxxhash-dev libsqlite3-dev libgtest-dev libgmock-dev
-          libbenchmark-dev libcli11-dev nlohmann-json3-dev pkg-config libnats-dev nats-server)
+          libbenchmark-dev libcli11-dev nlohmann-json3-dev libb64-dev help2man pkg-config libnats-dev nats-server)
 
 # Only `fuzz` needs these: clang and its libFuzzer / sanitizer runtimes.
 FUZZ_PACKAGES=(clang libclang-rt-14-dev)
@@ -42,12 +42,17 @@ ensure_packages() {
     fi
 }
 
-# configure_and_build DIR [cmake args...]
+# configure_and_build DIR [cmake args...]; BUILD_TARGETS (optional): build only these targets.
 configure_and_build() {
     local dir=$1; shift
     cmake -S "$ROOT" -B "$dir" -DSESSIONRING_WERROR="$WERROR" \
           -DSESSIONRING_TEST_MODE="$TEST_MODE" "$@" >&2
-    cmake --build "$dir" -j "$JOBS" >&2
+    if [ -n "${BUILD_TARGETS:-}" ]; then
+        # shellcheck disable=SC2086  # a list of target names
+        cmake --build "$dir" -j "$JOBS" --target $BUILD_TARGETS >&2
+    else
+        cmake --build "$dir" -j "$JOBS" >&2
+    fi
 }
 
 # run_fuzz DIR SECONDS: each target of DIR/tests/fuzz for SECONDS over a scratch corpus (new
@@ -94,8 +99,9 @@ case $verb in
         ensure_packages
         configure_and_build build -DCMAKE_BUILD_TYPE=Release ;;
     demo)
+        # Only the program: no tests, no benchmarks (./run.sh test builds everything).
         ensure_packages
-        configure_and_build build -DCMAKE_BUILD_TYPE=Release
+        BUILD_TARGETS=sessionring_cli configure_and_build build -DCMAKE_BUILD_TYPE=Release
         exec build/tools/sessionring demo "$@" ;;
     test)
         ensure_packages

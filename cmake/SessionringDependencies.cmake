@@ -67,6 +67,17 @@ if(SESSIONRING_BUILD_TOOLS OR SESSIONRING_BUILD_BENCH)
   if(NOT nlohmann_json_FOUND)
     sessionring_require("nlohmann JSON" nlohmann-json3-dev)
   endif()
+  # libb64 (libb64-dev): base64 of payloads that are not UTF-8 in `sessionring tail --format jsonl`.
+  find_path(SESSIONRING_B64_INCLUDE_DIR b64/cencode.h)
+  find_library(SESSIONRING_B64_LIBRARY NAMES b64)
+  if(NOT SESSIONRING_B64_INCLUDE_DIR OR NOT SESSIONRING_B64_LIBRARY)
+    sessionring_require("libb64 (b64/cencode.h, libb64)" libb64-dev)
+  endif()
+  if(NOT TARGET sessionring_b64)
+    add_library(sessionring_b64 INTERFACE IMPORTED GLOBAL)
+    target_include_directories(sessionring_b64 INTERFACE ${SESSIONRING_B64_INCLUDE_DIR})
+    target_link_libraries(sessionring_b64 INTERFACE ${SESSIONRING_B64_LIBRARY})
+  endif()
 endif()
 
 # NATS C client (libnats-dev 3.4): JetStreamStore (docs/store.md "JetStreamStore"). Its JetStream

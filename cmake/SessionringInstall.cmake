@@ -68,6 +68,12 @@ install(FILES "${PROJECT_BINARY_DIR}/sessionring.pc"
 # The command-line program.
 if(TARGET sessionring_cli)
   install(TARGETS sessionring_cli RUNTIME DESTINATION "${CMAKE_INSTALL_BINDIR}" COMPONENT sessionring_Runtime)
+  install(FILES "${PROJECT_BINARY_DIR}/tools/sessionring.bash" RENAME sessionring
+          DESTINATION "${CMAKE_INSTALL_DATADIR}/bash-completion/completions" COMPONENT sessionring_Runtime)
+  if(SESSIONRING_HELP2MAN)
+    install(FILES "${PROJECT_BINARY_DIR}/tools/sessionring.1" DESTINATION "${CMAKE_INSTALL_MANDIR}/man1"
+            COMPONENT sessionring_Runtime)
+  endif()
 endif()
 
 # The docs a user reads first.

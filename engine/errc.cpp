@@ -23,6 +23,7 @@ std::string_view to_string(Errc code) noexcept {
     case Errc::closed: return "closed";
     case Errc::run_failed: return "run_failed";
     case Errc::pruned: return "pruned";
+    case Errc::unsupported_format: return "unsupported_format";
   }
   return "unknown_error";
 }

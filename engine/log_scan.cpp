@@ -6,6 +6,7 @@
 #include "detail/log_frame_reader.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <filesystem>
 #include <system_error>
 
@@ -45,7 +46,18 @@ Result<Sequence> read_segment_header(const File& file) {
   if (!got) return got.error();
   if (*got < sizeof h) return Error(Errc::damaged_store, "segment header truncated");
   auto first = lf::decode_segment_header(h);
-  if (!first) return Error(Errc::damaged_store, "not a segment header (garbage segment)");
+  if (!first) {
+    // A header that is whole (magic and checksum hold) but carries a newer format version was
+    // written by a newer sessionring: not damage, and never to be "repaired" or truncated.
+    const auto version = lf::load<std::uint32_t>(h, 8);
+    if (std::memcmp(h, lf::kSegmentMagic, 8) == 0 && version > lf::kFormatVersion &&
+        lf::load<std::uint64_t>(h, 24) == lf::xxh3(h, 24))
+      return Error(Errc::unsupported_format, "segment '" + file.path() +
+                                                 "' was written by a newer sessionring: format version " +
+                                                 std::to_string(version) + ", this build reads " +
+                                                 std::to_string(lf::kFormatVersion));
+    return Error(Errc::damaged_store, "not a segment header (garbage segment)");
+  }
   return *first;
 }
 
@@ -99,6 +111,7 @@ Result<ScanResult> scan_session(const std::string& dir, std::size_t read_chunk, 
     if (last && *size <= lf::kSegmentHeaderBytes && name_first == expected) {
       // A crash while creating the segment: at most its header exists.
       auto first = read_segment_header(*file);
+      if (!first && first.code() == Errc::unsupported_format) return first.error();
       if (!first || *first != name_first) {
         problem(ScanResult::Tail::torn, path, 0, "segment header never completed", true);
         r.torn_header = true;

@@ -324,6 +324,8 @@ Result<Sequence> LogState::wait_for(Sequence after, std::chrono::steady_clock::t
     }
     const Sequence s = latest();
     if (s > after) return s;
+    if (frozen_)
+      if (auto f = failure()) return *f;
     const auto now = std::chrono::steady_clock::now();
     if (now >= deadline) return s;
     std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(cfg_.poll_interval, deadline - now));
@@ -333,6 +335,7 @@ Result<Sequence> LogState::wait_for(Sequence after, std::chrono::steady_clock::t
 // ---- refresh: no writer in this process ----
 
 void LogState::refresh() {
+  if (frozen_) return;  // an intact prefix: nothing past the damage is read
   if (has_writer_.load(std::memory_order_acquire)) return;  // acquire: see has_writer_'s comment
   std::lock_guard lock(publish_mutex_);
   if (has_writer_.load(std::memory_order_relaxed)) return;  // relaxed: the mutex orders it
@@ -384,6 +387,7 @@ Status LogState::refresh_locked() {
     auto file = File::open(path, O_RDONLY);
     if (!file) return file.code() == Errc::not_found ? Result<bool>(false) : Result<bool>(file.error());
     auto header = read_segment_header(*file);
+    if (!header && header.code() == Errc::unsupported_format) return header.error();  // a newer writer: say so
     if (!header || *header != first) return false;  // still being created, or not ours to judge
     if (seg) {
       // The writer finished `seg` before creating the next one: pick up its last records.

@@ -5,6 +5,7 @@
 
 #include "detail/log_file.hpp"
 #include "detail/log_lock.hpp"
+#include "detail/log_root.hpp"
 #include "detail/log_scan.hpp"
 #include "detail/log_state.hpp"
 #include "detail/log_writer.hpp"
@@ -115,15 +116,28 @@ const LogStoreOptions& LogStore::options() const noexcept { return state_->optio
 Result<std::shared_ptr<LogStore>> LogStore::open(LogStoreOptions options) {
   if (Status st = validate(options); !st) return st.error();
   std::error_code ec;
-  fs::create_directories(options.root, ec);
-  if (ec) return detail::io_error("cannot create store root", options.root.string(), ec.value());
-  if (!fs::is_directory(options.root, ec))
-    return Error(Errc::storage_error, "store root '" + options.root.string() + "' is not a directory");
-  if (::access(options.root.c_str(), R_OK | W_OK | X_OK) != 0)
-    return detail::io_error("store root is not writable:", options.root.string(), errno);
+  if (options.read_only) {
+    // Nothing is created: a missing root is not_found, and no write-access check.
+    const auto status = fs::status(options.root, ec);
+    if (!fs::exists(status)) return Error(Errc::not_found, "no store at '" + options.root.string() + "' (no such directory)");
+    if (!fs::is_directory(status))
+      return Error(Errc::storage_error, "store root '" + options.root.string() + "' is not a directory");
+    if (::access(options.root.c_str(), R_OK | X_OK) != 0)
+      return detail::io_error("store root is not readable:", options.root.string(), errno);
+  } else {
+    fs::create_directories(options.root, ec);
+    if (ec) return detail::io_error("cannot create store root", options.root.string(), ec.value());
+    if (!fs::is_directory(options.root, ec))
+      return Error(Errc::storage_error, "store root '" + options.root.string() + "' is not a directory");
+    if (::access(options.root.c_str(), R_OK | W_OK | X_OK) != 0)
+      return detail::io_error("store root is not writable:", options.root.string(), errno);
+  }
   auto st = std::make_unique<State>();
   st->root = options.root.string();
   while (st->root.size() > 1 && st->root.back() == '/') st->root.pop_back();
+  if (Status marker = detail::check_store_root(st->root, options.read_only, options.durability == Durability::fsync);
+      !marker)
+    return marker.error();
   st->options = std::move(options);
   return std::shared_ptr<LogStore>(new LogStore(std::move(st)));
 }
@@ -152,6 +166,9 @@ Result<std::shared_ptr<SessionLog>> LogStore::open(std::string_view session_id, 
     return std::shared_ptr<SessionLog>(std::make_shared<LogHandle>(std::move(state)));
   }
 
+  if (o.read_only)
+    return Error(Errc::validation_error, "store '" + state_->root + "' was opened read-only (LogStoreOptions::read_only); "
+                                         "OpenMode::write of session '" + std::string(session_id) + "' needs a writable store");
   if (::mkdir(dir.c_str(), 0755) == 0) {
     if (durable)
       if (Status st = detail::sync_directory(state_->root); !st) return st.error();
@@ -183,6 +200,43 @@ Result<std::shared_ptr<SessionLog>> LogStore::open(std::string_view session_id, 
   if (!writer) return writer.error();
   state_->remember(session_id, state, true);
   return std::shared_ptr<SessionLog>(std::make_shared<LogHandle>(std::move(state), std::move(*writer)));
+}
+
+Result<std::shared_ptr<SessionLog>> LogStore::open_intact_prefix(std::string_view session_id, VerifyReport& report) {
+  report = VerifyReport{};
+  report.intact.session_id = std::string(session_id);
+  if (Status st = validate_session_id(session_id); !st) return st.error();
+  if (state_->find_live(session_id)) return open(session_id, OpenMode::read);  // open in this process: no damage
+  auto state = state_->new_state(session_id);
+  auto scan = detail::scan_session(state_->dir_of(session_id), state_->options.read_chunk_bytes,
+                                   detail::ScanDepth::full, state.get());
+  if (!scan) {
+    if (scan.code() == Errc::not_found)
+      return Error(Errc::not_found, "log store '" + state_->root + "' has no session '" + std::string(session_id) + "'");
+    return scan.error();
+  }
+  report.intact.latest_sequence = scan->latest;
+  report.intact.event_count = scan->latest;
+  report.intact.bytes = scan->bytes;
+  report.intact.segment_count = scan->segments;
+  const bool damaged = scan->tail == detail::ScanResult::Tail::damaged;
+  if (scan->tail != detail::ScanResult::Tail::clean) {
+    report.damaged = damaged;
+    report.problem = scan->problem;
+    report.file = scan->file;
+    report.offset = scan->offset;
+    if (!damaged) report.torn_tail_bytes = scan->tail_bytes;
+  }
+  if (damaged) state->freeze();  // before the state is shared: no refresh past the damage
+  {
+    std::lock_guard lock(state->publish_mutex());
+    state->set_flushed(scan->latest);
+    state->publish(scan->latest);
+    if (damaged) state->fail(scan->damage_error(session_id));  // what wait_for past the prefix answers
+  }
+  // A damaged prefix is not remembered in `live`: other opens of the session still meet the damage.
+  if (!damaged) state_->remember(session_id, state, false);
+  return std::shared_ptr<SessionLog>(std::make_shared<LogHandle>(std::move(state)));
 }
 
 Result<std::vector<std::string>> LogStore::list_sessions() const {
@@ -219,6 +273,9 @@ Result<SessionInfo> LogStore::info(std::string_view session_id) const {
       return Error(Errc::not_found, "log store '" + state_->root + "' has no session '" + std::string(session_id) + "'");
     return scan.error();
   }
+  // Damage in what info() read (a segment header, or the last segment's records): reported,
+  // never a silently shorter session. Damage in the records of earlier segments needs verify().
+  if (scan->tail == detail::ScanResult::Tail::damaged) return scan->damage_error(session_id);
   info.latest_sequence = scan->latest;
   info.event_count = scan->latest;
   info.bytes = scan->bytes;

@@ -1,10 +1,15 @@
 #include <sessionring/session_server.hpp>
 
+#include "detail/run_events.hpp"
 #include "detail/run_scheduler.hpp"
 #include "detail/run_telemetry.hpp"
 
+#include <sessionring/event_query.hpp>
+
+#include <map>
 #include <mutex>
 #include <random>
+#include <vector>
 
 namespace sessionring {
 namespace {
@@ -39,6 +44,49 @@ Result<std::string> resolve_session(const SessionServerOptions& o) {
                                              std::to_string((*log)->latest_sequence()) +
                                              " events in the store; attach to it with session_id");
   return id;
+}
+
+/// On attach: closes the runs a previous host started but never ended (it crashed or was
+/// killed), so that a session's history never holds a run without an end (docs/runtime.md
+/// "Attaching"). For each run_started with no terminal event after it, appends run_failed
+/// (code `stopped`, the reason in data) with that run id. Reads the run lifecycle events of
+/// the whole session once (a filtered read of every stored record).
+Status close_abandoned_runs(Session& session, SessionStore& store, const std::string& id) {
+  auto log = store.open(id, OpenMode::read);
+  if (!log) return log.error();
+  EventQuery q;
+  q.after = 0;
+  q.before = session.latest_sequence() + 1;
+  q.filter.types({EventType::run_started, EventType::run_completed, EventType::run_failed, EventType::run_cancelled,
+                  EventType::run_timeout});
+  std::map<std::string, std::uint64_t, std::less<>> open;  // run id -> starts not yet ended
+  std::vector<std::string> order;                           // run ids in order of their first open start
+  Status read = (*log)->read(q, [&](const EventView& e) {
+    auto it = open.find(e.run_id);
+    if (e.type == EventType::run_started) {
+      if (it == open.end()) it = open.emplace(std::string(e.run_id), 0).first;
+      if (it->second++ == 0) order.push_back(it->first);
+    } else if (it != open.end() && it->second > 0) {
+      --it->second;
+    }
+    return true;
+  });
+  if (!read) return read;
+  const Error why(Errc::stopped,
+                  "abandoned: the host running it stopped (crash or kill) before the run ended; closed when a "
+                  "SessionServer attached to the session");
+  const std::string data = detail::run_failed_data(std::chrono::nanoseconds(0), why, 4096);
+  for (const std::string& run : order) {
+    for (auto n = open[run]; n > 0; --n) {
+      EventInput ended;
+      ended.type = EventType::run_failed;
+      ended.run_id = run;
+      ended.data = data;
+      if (auto r = session.append_wait(ended); !r) return r.error();
+    }
+    open[run] = 0;
+  }
+  return {};
 }
 
 }  // namespace
@@ -80,6 +128,8 @@ Result<SessionServer> SessionServer::start(SessionServerOptions options) {
     (void)session->stop();
     return e;
   };
+  if (!options.new_session)
+    if (Status st = close_abandoned_runs(*session, *options.store, *id); !st) return fail(st.error());
   if (options.new_session) {
     EventInput created;
     created.type = EventType::session_created;

@@ -4,6 +4,8 @@
 // torn tail, damage: exit 3 naming file and offset), --help and the exit codes of bad usage.
 // SESSIONRING_CLI is the program, SESSIONRING_CLI_HELPER the appending host
 // (tests/cli_append_helper.cpp).
+#include "cli_test_support.hpp"
+
 #include <sessionring/log_store.hpp>
 #include <sessionring/sessionring.hpp>
 
@@ -30,7 +32,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-extern char** environ;
 
 namespace sessionring {
 namespace {
@@ -39,234 +40,7 @@ namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 using ::testing::HasSubstr;
 
-// ---------------------------------------------------------------------------------------------
-// Processes
-
-/// A child process with its stdout and stderr on pipes.
-class Child {
- public:
-  explicit Child(const std::vector<std::string>& args) {
-    int out[2], err[2];
-    if (::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0) throw std::runtime_error("pipe2 failed");
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-    posix_spawn_file_actions_adddup2(&fa, err[1], 2);
-    std::vector<char*> argv;
-    for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    const int rc = ::posix_spawn(&pid_, argv[0], &fa, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&fa);
-    ::close(out[1]);
-    ::close(err[1]);
-    out_fd_ = out[0];
-    err_fd_ = err[0];
-    if (rc != 0) throw std::runtime_error("posix_spawn " + args[0] + " failed: " + std::to_string(rc));
-  }
-  Child(const Child&) = delete;
-  Child& operator=(const Child&) = delete;
-  ~Child() {
-    if (pid_ > 0 && !reaped_) {
-      ::kill(pid_, SIGKILL);
-      int st = 0;
-      ::waitpid(pid_, &st, 0);
-    }
-    if (out_fd_ >= 0) ::close(out_fd_);
-    if (err_fd_ >= 0) ::close(err_fd_);
-  }
-
-  /// The next complete stdout line (without '\n'), or nullopt at EOF or the deadline.
-  std::optional<std::string> read_line(Clock::time_point deadline) {
-    for (;;) {
-      if (auto nl = out_.find('\n', out_pos_); nl != std::string::npos) {
-        std::string line = out_.substr(out_pos_, nl - out_pos_);
-        out_pos_ = nl + 1;
-        return line;
-      }
-      if (out_fd_ < 0) return std::nullopt;  // stdout closed without another complete line
-      if (!pump(deadline)) return std::nullopt;
-    }
-  }
-
-  void signal(int sig) { ::kill(pid_, sig); }
-
-  /// Reads both pipes to EOF and reaps the child; returns its exit code (128 + signal when it
-  /// was killed), or -1 when it did not end before the deadline (then it is killed).
-  int finish(Clock::time_point deadline) {
-    while ((out_fd_ >= 0 || err_fd_ >= 0) && pump(deadline)) {
-    }
-    if (out_fd_ >= 0 || err_fd_ >= 0) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-      reaped_ = true;
-      return -1;
-    }
-    int st = 0;
-    ::waitpid(pid_, &st, 0);
-    reaped_ = true;
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-  }
-
-  /// stdout not yet returned by read_line.
-  std::string rest_of_stdout() const { return out_.substr(out_pos_); }
-  const std::string& stderr_text() const { return err_; }
-
- private:
-  /// Waits for data on the open pipes until the deadline; false when the deadline passed.
-  bool pump(Clock::time_point deadline) {
-    pollfd fds[2];
-    nfds_t n = 0;
-    if (out_fd_ >= 0) fds[n++] = {out_fd_, POLLIN, 0};
-    if (err_fd_ >= 0) fds[n++] = {err_fd_, POLLIN, 0};
-    if (n == 0) return true;
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
-    if (left <= 0) return false;
-    const int r = ::poll(fds, n, static_cast<int>(std::min<long long>(left, 1000)));
-    if (r < 0) return errno == EINTR;
-    for (nfds_t i = 0; i < n; ++i) {
-      if ((fds[i].revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
-      int& fd = fds[i].fd == out_fd_ ? out_fd_ : err_fd_;
-      std::string& buf = fds[i].fd == out_fd_ ? out_ : err_;
-      char chunk[65536];
-      const ssize_t got = ::read(fd, chunk, sizeof chunk);
-      if (got > 0) {
-        buf.append(chunk, static_cast<std::size_t>(got));
-      } else if (got == 0 || errno != EINTR) {
-        ::close(fd);
-        fd = -1;
-      }
-    }
-    return true;
-  }
-
-  pid_t pid_ = -1;
-  bool reaped_ = false;
-  int out_fd_ = -1;
-  int err_fd_ = -1;
-  std::string out_;
-  std::size_t out_pos_ = 0;
-  std::string err_;
-};
-
-struct CliResult {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-  std::vector<std::string> lines() const {
-    std::vector<std::string> v;
-    std::istringstream s(out);
-    for (std::string l; std::getline(s, l);) v.push_back(l);
-    return v;
-  }
-};
-
-/// Runs `sessionring ARGS...` to completion.
-CliResult cli(std::vector<std::string> args, std::chrono::seconds timeout = std::chrono::seconds(120)) {
-  args.insert(args.begin(), SESSIONRING_CLI);
-  Child c(args);
-  CliResult r;
-  r.exit_code = c.finish(Clock::now() + timeout);
-  r.out = c.rest_of_stdout();
-  r.err = c.stderr_text();
-  return r;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Stores written by the test host
-
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<int> counter{0};  // writer/reader: test threads; makes names unique
-    path_ = fs::temp_directory_path() / ("sessionring-cli-" + std::to_string(::getpid()) + "-" +
-                                         std::to_string(counter.fetch_add(1, std::memory_order_relaxed)));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const fs::path& path() const { return path_; }
-  std::string str() const { return path_.string(); }
-
- private:
-  fs::path path_;
-};
-
-constexpr std::int64_t kBaseTimestamp = 1'700'000'000'123'456'789;  // 2023-11-14T22:13:20.123456789Z
-
-/// Event i of the host sessions: run "r<i % 3>", type cycling over four types, data JSON
-/// except every 7th (plain text with a newline), metadata JSON on even i.
-struct HostEvent {
-  std::string id, run, data, metadata;
-  EventType type;
-  std::int64_t ts;
-};
-HostEvent host_event(std::uint64_t i) {
-  static constexpr EventType kTypes[] = {EventType::run_started, EventType::message_streamed,
-                                         EventType::tool_call_completed, EventType::run_completed};
-  // Strings built with append: GCC 12 warns falsely (-Wrestrict) about `"literal" + std::string`.
-  const std::string n = std::to_string(i);
-  HostEvent e;
-  e.id = std::string("evt-").append(n);
-  e.run = std::string("r").append(std::to_string(i % 3));
-  e.type = kTypes[i % 4];
-  e.data = i % 7 == 0 ? std::string("plain text\nline two ").append(n)
-                      : std::string(R"({"i":)").append(n).append(R"(,"s":"x"})");
-  e.metadata = i % 2 == 0 ? std::string(R"({"m":)").append(n).append("}") : std::string("not json");
-  e.ts = kBaseTimestamp + static_cast<std::int64_t>(i) * 1'000'000'000;
-  return e;
-}
-
-/// Writes `count` host events to session `id` through a Session on a LogStore at `root`.
-void write_session(const fs::path& root, const std::string& id, std::uint64_t count,
-                   std::uint64_t segment_bytes = 64ull << 20) {
-  LogStoreOptions lo;
-  lo.root = root;
-  lo.segment_bytes = segment_bytes;
-  auto store = LogStore::open(lo);
-  ASSERT_TRUE(store) << store.error();
-  SessionOptions so;
-  so.store = *store;
-  so.session_id = id;
-  auto session = Session::open(so);
-  ASSERT_TRUE(session) << session.error();
-  auto producer = session->producer();
-  ASSERT_TRUE(producer) << producer.error();
-  for (std::uint64_t i = 1; i <= count; ++i) {
-    const HostEvent h = host_event(i);
-    EventInput e;
-    e.type = h.type;
-    e.id = h.id;
-    e.run_id = h.run;
-    e.data = h.data;
-    e.metadata = h.metadata;
-    e.timestamp_ns = h.ts;
-    e.correlation_id = i % 5 == 0 ? "corr" : "";
-    ASSERT_TRUE(producer->append(e));
-  }
-  ASSERT_TRUE(session->stop());
-  ASSERT_EQ(session->latest_sequence(), count);
-}
-
-/// "YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ" (no std::regex: GCC 12 warns falsely inside it under ASan).
-bool is_rfc3339_ns(const std::string& s) {
-  static constexpr std::string_view kShape = "dddd-dd-ddTdd:dd:dd.dddddddddZ";
-  if (s.size() != kShape.size()) return false;
-  for (std::size_t i = 0; i < s.size(); ++i)
-    if (kShape[i] == 'd' ? !(s[i] >= '0' && s[i] <= '9') : s[i] != kShape[i]) return false;
-  return true;
-}
-
-std::vector<nlohmann::json> parse_jsonl(const std::string& out) {
-  std::vector<nlohmann::json> v;
-  std::istringstream s(out);
-  for (std::string l; std::getline(s, l);) v.push_back(nlohmann::json::parse(l));
-  return v;
-}
+using namespace cli_support;
 
 // ---------------------------------------------------------------------------------------------
 // tail
@@ -291,13 +65,17 @@ TEST(CliTail, jsonlHasEveryFieldOfEveryEventInOrder) {
     EXPECT_TRUE(is_rfc3339_ns(ts)) << ts;
     if (i % 7 == 0) {
       EXPECT_EQ(j.at("data"), nlohmann::json(h.data));  // not JSON: the string as it is
+      EXPECT_EQ(j.at("data_encoding"), "utf8");
     } else {
       EXPECT_EQ(j.at("data"), nlohmann::json::parse(h.data));  // JSON: embedded as JSON
+      EXPECT_EQ(j.at("data_encoding"), "json");
     }
     if (i % 2 == 0) {
       EXPECT_EQ(j.at("metadata"), nlohmann::json::parse(h.metadata));
+      EXPECT_EQ(j.at("metadata_encoding"), "json");
     } else {
       EXPECT_EQ(j.at("metadata"), nlohmann::json("not json"));
+      EXPECT_EQ(j.at("metadata_encoding"), "utf8");
     }
     EXPECT_EQ(j.contains("correlation_id"), i % 5 == 0);
   }
@@ -442,11 +220,14 @@ TEST(CliSessions, listsEachSessionWithLatestSequenceCountSizeAndSegments) {
   ASSERT_EQ(text.exit_code, 0) << text.err;
   const auto lines = text.lines();
   ASSERT_EQ(lines.size(), 3u);  // header + 2 sessions
-  EXPECT_THAT(lines[0], ::testing::MatchesRegex("session +first_seq +latest_seq +events +bytes +segments"));
+  EXPECT_THAT(lines[0], ::testing::MatchesRegex("session +first_seq +latest_seq +events +size +segments +writer"));
   EXPECT_THAT(lines[1], ::testing::StartsWith("alpha"));
-  EXPECT_THAT(lines[2], ::testing::MatchesRegex("beta +1 +7 +7 +[0-9]+ +1"));  // first_seq 1: a LogStore never prunes
+  EXPECT_THAT(lines[2], ::testing::MatchesRegex("beta +1 +7 +7 +[0-9.]+ k?B +1 +-"));  // first_seq 1: a LogStore never prunes
 
   TempDir empty;
+  LogStoreOptions fresh;
+  fresh.root = empty.path();
+  ASSERT_TRUE(LogStore::open(fresh));  // a store with no session yet
   auto none = cli({"sessions", "--store", empty.str()});
   EXPECT_EQ(none.exit_code, 0);
   EXPECT_THAT(none.out, HasSubstr("no sessions"));
@@ -545,7 +326,7 @@ TEST(CliUsage, badUsageExitsTwoWithAMessage) {
   const std::vector<std::vector<std::string>> cases = {
       {},                                                                   // no subcommand
       {"nonsense"},                                                         // unknown subcommand
-      {"tail", "--session", "s1"},                                          // --store missing
+      {"tail", "--store", "memory", "--session", "s1"},                     // nothing to read in a MemoryStore
       {"tail", "--store", store},                                           // --session missing
       {"tail", "--store", store, "--session", "s1", "--bogus"},             // unknown option
       {"tail", "--store", store, "--session", "s1", "--type", "run_start"}, // unknown type
@@ -553,7 +334,7 @@ TEST(CliUsage, badUsageExitsTwoWithAMessage) {
       {"tail", "--store", store, "--session", "s1", "--format", "xml"},     // unknown format
       {"tail", "--store", store, "--session", "s1", "--from", "0"},         // sequences start at 1
       {"tail", "--store", store, "--session", "s1", "--from", "x"},         // not a number
-      {"sessions"},                                                         // --store missing
+      {"sessions", "--store", "log:"},                                      // no directory
       {"verify", "--store", store, "--session", ""},                        // invalid session id
   };
   for (const auto& args : cases) {
@@ -568,7 +349,7 @@ TEST(CliUsage, badUsageExitsTwoWithAMessage) {
 TEST(CliUsage, everySubcommandHasHelpNamingItsExitCodes) {
   auto top = cli({"--help"});
   EXPECT_EQ(top.exit_code, 0);
-  for (const char* sub : {"demo", "bench", "tune", "tail", "sessions", "verify"}) {
+  for (const char* sub : {"demo", "bench", "tune", "tail", "sessions", "verify", "help", "completion"}) {
     EXPECT_THAT(top.out, HasSubstr(sub));
     auto r = cli({sub, "--help"});
     EXPECT_EQ(r.exit_code, 0) << sub << r.err;
@@ -578,6 +359,51 @@ TEST(CliUsage, everySubcommandHasHelpNamingItsExitCodes) {
     auto r = cli({sub, "--help"});
     EXPECT_THAT(r.out, HasSubstr("Exit codes: 0 ok, 1 runtime failure, 2 bad usage, 3 damaged store")) << sub;
   }
+}
+
+TEST(CliUsage, versionHelpSubcommandAndDidYouMean) {
+  auto v = cli({"--version"});
+  EXPECT_EQ(v.exit_code, 0);
+  EXPECT_THAT(v.out, ::testing::StartsWith("sessionring 0."));
+  auto h = cli({"help", "tail"});
+  EXPECT_EQ(h.exit_code, 0) << h.err;
+  EXPECT_EQ(h.out, cli({"tail", "--help"}).out);
+  auto top = cli({"help"});
+  EXPECT_EQ(top.exit_code, 0);
+  EXPECT_THAT(top.out, HasSubstr("sessions"));
+  auto typo = cli({"tial", "--session", "s"});
+  EXPECT_EQ(typo.exit_code, 2);
+  EXPECT_THAT(typo.err, HasSubstr("did you mean 'tail'?"));
+  auto flag = cli({"tail", "--session", "s", "--folow"});
+  EXPECT_EQ(flag.exit_code, 2);
+  EXPECT_THAT(flag.err, HasSubstr("did you mean '--follow'?"));
+  auto help_typo = cli({"help", "sesions"});
+  EXPECT_EQ(help_typo.exit_code, 2);
+  EXPECT_THAT(help_typo.err, HasSubstr("did you mean 'sessions'?"));
+  auto far = cli({"xyzzy"});
+  EXPECT_EQ(far.exit_code, 2);
+  EXPECT_THAT(far.err, ::testing::Not(HasSubstr("did you mean")));
+}
+
+// The bash completion script, sourced in bash: subcommands, a subcommand's options, the formats.
+TEST(CliUsage, bashCompletionCompletesSubcommandsOptionsAndValues) {
+  TempDir dir;
+  auto script = cli({"completion", "bash"});
+  ASSERT_EQ(script.exit_code, 0) << script.err;
+  const fs::path file = dir.path() / "completion.bash";
+  std::ofstream(file) << script.out;
+  auto complete = [&](const std::string& words, int cword) {
+    const std::string cmd = "source " + file.string() + "; COMP_WORDS=(" + words + "); COMP_CWORD=" +
+                            std::to_string(cword) + "; _sessionring; echo \"${COMPREPLY[*]}\"";
+    Child c({"/bin/bash", "-c", cmd});
+    EXPECT_EQ(c.finish(Clock::now() + std::chrono::seconds(30)), 0) << c.stderr_text();
+    return c.rest_of_stdout();
+  };
+  EXPECT_EQ(complete("sessionring t", 1), "tune tail\n");
+  EXPECT_THAT(complete("sessionring tail --fo", 2), HasSubstr("--follow"));
+  EXPECT_THAT(complete("sessionring tail --fo", 2), HasSubstr("--format"));
+  EXPECT_EQ(complete("sessionring tail --format j", 3), "jsonl\n");
+  EXPECT_EQ(complete("sessionring tail --type run_st", 3), "run_started\n");
 }
 
 TEST(CliErrors, missingStoreOrSessionExitsOneNamingIt) {
@@ -644,6 +470,10 @@ TEST(CliBench, jsonCountsEveryEventDeliveredOnceUnderPeerFieldNames) {
   EXPECT_EQ(j.at("duplicates").get<std::uint64_t>(), 0u);
   for (const char* f : {"events_per_sec", "p50_ns", "p99_ns", "p999_ns", "max_ns", "rss_start_kb", "rss_end_kb"})
     EXPECT_GT(j.at(f).get<std::uint64_t>(), 0u) << f;
+  // --format json is the same output (every subcommand takes --format).
+  auto f = cli({"bench", "--events", "2000", "--ring-capacity", "16", "--warmup", "0", "--format", "json", "--no-progress"});
+  ASSERT_EQ(f.exit_code, 0) << f.err;
+  EXPECT_EQ(nlohmann::json::parse(f.out).at("events").get<std::uint64_t>(), 2000u);
 }
 
 // The soak (issue 7): with --duration, subscribers join, lag, leave and resume from their cursor
@@ -675,17 +505,17 @@ TEST(CliBench, outOfRangeChurnSubscribersIsUsageError) {
 // of the values it measured, then measures that setting once more.
 TEST(CliTune, sweepWritesEveryRunToCsvAndRecommendsAMeasuredValueOfEachKnob) {
   TempDir dir;
-  auto r = cli({"tune", "--events", "20000", "--warmup", "0", "--repeat", "2", "--ring-capacities", "16,64",
+  auto r = cli({"tune", "--events", "20000", "--warmup", "0", "--repeat", "3", "--ring-capacities", "16,64",
                 "--slot-bytes", "256", "--run-slots", "2", "--queues", "moodycamel,boost", "--waits", "block",
                 "--latency-rate", "20000", "--latency-events", "2000", "--out", dir.str()});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   // Settings: ring 16 (the base, also the queue group's moodycamel), ring 64, boost, and the
-  // recommended one; 2 runs each.
+  // recommended one; 3 runs each.
   std::ifstream csv(dir.path() / "tune.csv");
   ASSERT_TRUE(csv.good());
   std::size_t rows = 0;
   for (std::string line; std::getline(csv, line);) rows += line.empty() ? 0 : 1;
-  EXPECT_GE(rows, 1u + 3u * 2u);
+  EXPECT_GE(rows, 1u + 3u * 3u);
   EXPECT_THAT(r.out, HasSubstr("| ring_capacity | 16 |"));
   EXPECT_THAT(r.out, HasSubstr("| ring_capacity | 64 |"));
   EXPECT_THAT(r.out, HasSubstr("| queue | boost |"));
@@ -694,6 +524,39 @@ TEST(CliTune, sweepWritesEveryRunToCsvAndRecommendsAMeasuredValueOfEachKnob) {
   EXPECT_THAT(r.out, ::testing::ContainsRegex("Recommended: ring (16|64) x 256 B, run slots 2, queue (moodycamel|boost), wait block"));
   EXPECT_THAT(r.out, HasSubstr("whose lowest p99 (paced) over the repeats is within 1.50x of the best median p99"));
   EXPECT_THAT(r.out, HasSubstr("Combined: "));
+  EXPECT_THAT(r.out, HasSubstr("Run-to-run spread of the base setting: "));
+}
+
+// With too few repeats the spread of a setting is unknown: tune prints what it measured and
+// refuses to recommend (issue 17, defect 12).
+TEST(CliTune, fewerThanThreeRepeatsGiveNoRecommendationAndSayWhy) {
+  TempDir dir;
+  auto r = cli({"tune", "--events", "20000", "--warmup", "0", "--repeat", "1", "--ring-capacities", "16,64",
+                "--slot-bytes", "256", "--run-slots", "2", "--queues", "moodycamel", "--waits", "block,yield",
+                "--latency-rate", "0", "--out", dir.str()});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("| ring_capacity | 64 |"));
+  EXPECT_THAT(r.out, HasSubstr("No recommendation: 1 run per setting cannot separate the settings"));
+  EXPECT_THAT(r.out, ::testing::Not(HasSubstr("Recommended:")));
+}
+
+// --quick: the small sweep; it recommends, and warns about a busy-waiting strategy when it
+// recommends one. --help shows every default.
+TEST(CliTune, quickModeRecommendsFromThreeRepeatsAndHelpShowsDefaults) {
+  TempDir dir;
+  auto r = cli({"tune", "--quick", "--warmup", "0", "--out", dir.str()});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("Recommended: "));
+  EXPECT_THAT(r.out, HasSubstr("| wait | yield |"));
+  if (r.out.find("wait yield\n") != std::string::npos) {
+    EXPECT_THAT(r.out, HasSubstr("keeps one core busy per idle waiting thread"));
+  }
+  auto help = cli({"tune", "--help"});
+  EXPECT_THAT(help.out, ::testing::ContainsRegex("--repeat [^\n]*=3"));  // CLI11 shows a default as =VALUE
+  EXPECT_THAT(help.out, HasSubstr("--out TEXT=tune-out"));
+  auto bench_help = cli({"bench", "--help"});
+  EXPECT_THAT(bench_help.out, ::testing::ContainsRegex("--events [^\n]*=5000000"));
+  EXPECT_THAT(cli({"demo", "--help"}).out, ::testing::ContainsRegex("--producers[^\n]*=4"));
 }
 
 }  // namespace

@@ -99,7 +99,7 @@ TEST(EventRecord, shortFieldAbove65535BytesHasNoEncoding) {
   const std::string big(65536, 'x');
   for (int field = 0; field < 4; ++field) {
     EventInput in;
-    std::string_view* f[] = {&in.id, &in.run_id, &in.correlation_id, &in.provider};
+    BorrowedBytes* f[] = {&in.id, &in.run_id, &in.correlation_id, &in.provider};
     *f[field] = big;
     EXPECT_EQ(EventRecord::encoded_size(in), 0u) << "field " << field;
   }

@@ -2,7 +2,8 @@
 # ctest install_example_test: installs the build tree into a temporary prefix and builds
 # examples/ against the *installed* package, twice:
 #   1. CMake: find_package(sessionring CONFIG REQUIRED) -> sessionring::sessionring (static)
-#   2. pkg-config: `pkg-config --cflags --libs sessionring` (links libsessionring.so)
+#   2. pkg-config: the lines of README.md's readme-pkg-config block, run exactly as written
+#      (g++ -std=c++20 ... $(pkg-config --cflags --libs sessionring), libsessionring.so by rpath)
 # runs both hosts, runs the installed `sessionring` program, and checks the layout (public
 # headers only, both libraries, package files).
 # usage: install_example_test.sh CMAKE BUILD_DIR EXAMPLES_DIR CXX [CONFIG]
@@ -40,16 +41,25 @@ echo "== examples/ with find_package (static library)"
 "$cmake_cmd" --build "$tmp/example-build" --config "$config" >/dev/null
 "$tmp/example-build/host"
 
-echo "== examples/host.cpp with pkg-config (shared library)"
+echo "== README's pkg-config route, run exactly as written (shared library)"
+readme=$(dirname "$examples_dir")/README.md
+# The sh block after the readme-pkg-config marker, verbatim.
+awk '/<!-- readme-pkg-config/ {m=1; next} m && /^```sh/ {b=1; next} b && /^```/ {exit} b {print}' "$readme" \
+    > "$tmp/readme-route.sh"
+[ -s "$tmp/readme-route.sh" ] || fail "README.md has no readme-pkg-config block"
+cat "$tmp/readme-route.sh"
 if command -v pkg-config >/dev/null; then
-    export PKG_CONFIG_PATH=$libdir/pkgconfig
-    pkg-config --modversion sessionring
-    # shellcheck disable=SC2046  # word splitting of the flags is intended
-    "$cxx" -std=c++20 -O1 $(pkg-config --cflags sessionring) "$examples_dir/host.cpp" \
-        -o "$tmp/host-pc" $(pkg-config --libs sessionring)
-    LD_LIBRARY_PATH=$libdir "$tmp/host-pc" | tail -1
-    deps=$(ldd "$tmp/host-pc")  # not piped into grep -q: with pipefail, ldd's SIGPIPE would fail the test
-    [[ $deps == *libsessionring.so* ]] || fail "pkg-config host is not linked to libsessionring.so"
+    # In a scratch directory laid out like the repository root: build/ and examples/.
+    mkdir "$tmp/readme"
+    ln -s "$(cd "$build_dir" && pwd)" "$tmp/readme/build"
+    ln -s "$(cd "$examples_dir" && pwd)" "$tmp/readme/examples"
+    # A clean environment but for PATH and PREFIX (the block's own default is /opt/sessionring).
+    (cd "$tmp/readme" && env -i PATH="$PATH" HOME="$tmp" PREFIX="$tmp/readme-prefix" bash -euo pipefail "$tmp/readme-route.sh") \
+        > "$tmp/readme.out" 2>&1 || { cat "$tmp/readme.out"; fail "the README pkg-config route failed"; }
+    tail -1 "$tmp/readme.out"
+    deps=$(ldd "$tmp/readme/host")  # not piped into grep -q: with pipefail, ldd's SIGPIPE would fail the test
+    [[ $deps == *"libsessionring.so"*" => $tmp/readme-prefix/"*"libsessionring.so"* ]] ||
+        fail "the README host does not load the installed libsessionring.so: $deps"
 else
     echo "(pkg-config not installed: skipped)"
 fi
@@ -57,7 +67,12 @@ fi
 if [ "$has_tools" = 1 ]; then
     echo "== installed program"
     "$prefix/bin/sessionring" --help >/dev/null
-    mkdir "$tmp/empty-store"
-    "$prefix/bin/sessionring" sessions --store "$tmp/empty-store" >/dev/null
+    "$prefix/bin/sessionring" --version
+    [ -f "$prefix/share/bash-completion/completions/sessionring" ] || fail "bash completion not installed"
+    if command -v help2man >/dev/null; then
+        [ -f "$prefix/share/man/man1/sessionring.1" ] || fail "man page not installed"
+        grep -q "SUBCOMMANDS" "$prefix/share/man/man1/sessionring.1" || fail "man page has no SUBCOMMANDS section"
+    fi
+    ! "$prefix/bin/sessionring" sessions --store "$tmp/no-store" 2>/dev/null || fail "sessions on a missing store exited 0"
 fi
 echo "install_example_test: ok"

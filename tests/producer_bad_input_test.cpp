@@ -116,7 +116,7 @@ TEST_P(ProducerBadInput, shortFieldAbove65535BytesIsValidationErrorNamingTheFiel
   const StoreSnapshot before = take_snapshot(s->log());
   const std::string too_long(EventRecord::kMaxShortField + 1, 'x');
   const std::string longest(EventRecord::kMaxShortField, 'y');
-  const std::pair<const char*, std::string_view EventInput::*> fields[] = {
+  const std::pair<const char*, BorrowedBytes EventInput::*> fields[] = {
       {"id", &EventInput::id},
       {"run_id", &EventInput::run_id},
       {"correlation_id", &EventInput::correlation_id},

@@ -211,7 +211,7 @@ TEST(Producer, invalidEventsAreRejectedAndStoreNothing) {
   const std::string long_field(EventRecord::kMaxShortField + 1, 'x');
   for (int field = 0; field < 4; ++field) {
     EventInput e = ev(EventType::run_started, "r", "x");
-    std::string_view* f[] = {&e.id, &e.run_id, &e.correlation_id, &e.provider};
+    BorrowedBytes* f[] = {&e.id, &e.run_id, &e.correlation_id, &e.provider};
     *f[field] = long_field;
     EXPECT_EQ(p->append(e).code(), Errc::validation_error) << "field " << field;
   }

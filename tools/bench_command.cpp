@@ -24,6 +24,7 @@ struct BenchCli {
   std::string queue = "moodycamel";
   std::string wait = "block";
   bool json = false;
+  std::string format = "text";
   bool no_progress = false;
   bool no_thp = false;
   std::uint32_t sessions = 0;  // > 0: the many-sessions bench (sessions_bench.hpp)
@@ -208,7 +209,9 @@ void add_bench_command(CLI::App& app, std::function<int()>& run) {
   cmd->add_option("--pool-threads", cli->many.pool_threads,
                   "Many sessions: a sequencer pool of this many threads instead of the default pool")
       ->check(CLI::Range(0u, 1024u));
-  cmd->add_flag("--json", cli->json, "Print one JSON object on stdout (peers' field names)");
+  cmd->add_flag("--json", cli->json, "Print one JSON object on stdout (peers' field names); = --format json");
+  cmd->add_option("--format", cli->format, "Output format: text (a report) or json (one JSON object, as --json)")
+      ->check(CLI::IsMember({"text", "json"}));
   cmd->add_flag("--no-progress", cli->no_progress, "No progress bar on stderr");
   cmd->add_flag("--no-thp", cli->no_thp,
                 "Diagnostic: disable transparent huge pages for this process (prctl PR_SET_THP_DISABLE)");
@@ -227,7 +230,7 @@ void add_bench_command(CLI::App& app, std::function<int()>& run) {
         }
         try {
           const SessionsBenchResult r = run_sessions_bench(m);
-          if (cli->json) std::cout << sessions_bench_json(m, r).dump() << std::endl;
+          if (cli->json || cli->format == "json") std::cout << sessions_bench_json(m, r).dump() << std::endl;
           else print_sessions_bench(m, r);
           return r.errors == 0 ? kExitOk : kExitFailure;
         } catch (const std::exception& e) {
@@ -247,7 +250,7 @@ void add_bench_command(CLI::App& app, std::function<int()>& run) {
         return kExitUsage;
       }
       const BenchResult r = run_bench(c);
-      if (cli->json) std::cout << bench_json(c, r).dump() << std::endl;
+      if (cli->json || cli->format == "json") std::cout << bench_json(c, r).dump() << std::endl;
       else print_human(c, r);
       return r.errors == 0 ? kExitOk : kExitFailure;
     };

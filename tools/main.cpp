@@ -1,8 +1,10 @@
-// sessionring: demo, bench, tune, tail, sessions, verify (docs/cli.md).
+// sessionring: demo, bench, tune, tail, sessions, verify, help, completion (docs/cli.md).
 #include "app.hpp"
 #include "commands.hpp"
 
 #include <iostream>
+#include <string>
+#include <vector>
 
 int main(int argc, char** argv) {
   using namespace sessionring::tools;
@@ -15,8 +17,12 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
     return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
   } catch (const CLI::ParseError& e) {
     app.exit(e);
+    const std::string hint = did_you_mean(app, std::vector<std::string>(argv + 1, argv + argc));
+    if (!hint.empty()) std::cerr << "sessionring: " << hint.substr(2) << "\n";
     return kExitUsage;
   }
   try {

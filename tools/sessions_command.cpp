@@ -7,7 +7,15 @@
 
 #include <sessionring/log_store.hpp>
 
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
 #include <iomanip>
+#include <optional>
+#include <vector>
+
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <iostream>
 #include <memory>
 #include <sstream>
@@ -17,9 +25,41 @@ namespace sessionring::tools {
 namespace {
 
 struct SessionsOptions {
-  std::string store;
+  std::string store = default_store();
   std::string format = "text";
 };
+
+/// "812 B", "125.8 kB", "3.4 MB", "1.20 GB" (decimal units).
+std::string human_bytes(std::uint64_t b) {
+  char buf[32];
+  const double v = static_cast<double>(b);
+  if (b < 1000)
+    std::snprintf(buf, sizeof buf, "%llu B", static_cast<unsigned long long>(b));
+  else if (b < 1'000'000)
+    std::snprintf(buf, sizeof buf, "%.1f kB", v / 1e3);
+  else if (b < 1'000'000'000)
+    std::snprintf(buf, sizeof buf, "%.1f MB", v / 1e6);
+  else
+    std::snprintf(buf, sizeof buf, "%.2f GB", v / 1e9);
+  return buf;
+}
+
+/// Whether a process holds the session's writer lock (the flock on <session>/LOCK), read from
+/// /proc/locks: never takes a lock itself, so it cannot make a starting writer fail. nullopt
+/// when it cannot tell (no /proc/locks).
+std::optional<bool> writer_active(const std::string& session_dir) {
+  struct stat st {};
+  if (::stat((session_dir + "/LOCK").c_str(), &st) != 0) return false;  // never had a writer since the lock file
+  std::ifstream locks("/proc/locks");
+  if (!locks) return std::nullopt;
+  char id[64];
+  std::snprintf(id, sizeof id, "%02x:%02x:%llu", major(st.st_dev), minor(st.st_dev),
+                static_cast<unsigned long long>(st.st_ino));
+  for (std::string line; std::getline(locks, line);)
+    if (line.find(" FLOCK ") != std::string::npos && line.find(std::string(" ") + id + " ") != std::string::npos)
+      return true;
+  return false;
+}
 
 int run_sessions(const SessionsOptions& o) {
   auto store = open_existing_store(o.store);
@@ -27,19 +67,39 @@ int run_sessions(const SessionsOptions& o) {
   auto ids = (*store)->list_sessions();
   if (!ids) return report_error("sessions", ids.error());
   const bool jsonl = o.format == "jsonl";
+  const auto root = (*store)->log_root();  // writer column: LogStore only (its LOCK files)
 
   int rc = kExitOk;
   std::ostringstream out;
-  if (!jsonl)
-    out << std::left << std::setw(32) << "session" << std::right << std::setw(12) << "first_seq" << std::setw(14)
-        << "latest_seq" << std::setw(14)
-        << "events" << std::setw(16) << "bytes" << std::setw(10) << "segments"
-        << "\n";
+  std::vector<std::vector<std::string>> table = {
+      {"session", "first_seq", "latest_seq", "events", "size", "segments", "writer"}};
+  std::vector<std::string> notes;  // rows of sessions that could not be read (text)
   for (const std::string& id : *ids) {
     auto info = (*store)->info(id);
+    // Writer lock state, LogStore only: known (and then active or not) or unknown.
+    bool writer_known = false;
+    bool writer_on = false;
+    if (root) {
+      if (const auto w = writer_active((*root / id).string())) {
+        writer_known = true;
+        writer_on = *w;
+      }
+    }
     if (!info) {
+      // Reported on stderr, and a row that says so: never a silently shorter listing.
       const int code = report_error("sessions", info.error());
       if (rc != kExitDamaged) rc = code == kExitDamaged ? kExitDamaged : kExitFailure;
+      if (jsonl) {
+        nlohmann::ordered_json j;
+        j["session_id"] = id;
+        j["error"] = std::string(to_string(info.code()));
+        j["message"] = info.error().message();
+        out << dump_line(j) << "\n";
+      } else {
+        table.push_back({id, code == kExitDamaged ? "DAMAGED" : "UNREADABLE", "", "", "", "", ""});
+        notes.push_back(id + ": " + std::string(to_string(info.code())) +
+                        " (see standard error; `sessionring verify` shows the intact prefix)");
+      }
       continue;
     }
     if (jsonl) {
@@ -50,15 +110,35 @@ int run_sessions(const SessionsOptions& o) {
       j["event_count"] = info->event_count;
       j["bytes"] = info->bytes;
       j["segment_count"] = info->segment_count;
+      if (writer_known) j["writer_active"] = writer_on;
       out << dump_line(j) << "\n";
     } else {
-      out << std::left << std::setw(32) << info->session_id << std::right << std::setw(12) << info->first_sequence
-          << std::setw(14) << info->latest_sequence
-          << std::setw(14) << info->event_count << std::setw(16) << info->bytes << std::setw(10)
-          << info->segment_count << "\n";
+      table.push_back({info->session_id, std::to_string(info->first_sequence), std::to_string(info->latest_sequence),
+                       std::to_string(info->event_count),
+                       human_bytes(info->bytes), std::to_string(info->segment_count),
+                       writer_known ? (writer_on ? "active" : "-") : "?"});
     }
   }
-  if (!jsonl && ids->empty()) out << "(no sessions in store '" << o.store << "')\n";
+  if (!jsonl) {
+    // Columns as wide as their widest cell: ids of any length (generated ids are 40 bytes).
+    std::vector<std::size_t> w(table[0].size(), 0);
+    for (const auto& r : table)
+      for (std::size_t c = 0; c < r.size(); ++c) w[c] = std::max(w[c], r[c].size());
+    for (const auto& r : table) {
+      std::string line;
+      for (std::size_t c = 0; c < r.size(); ++c) {
+        if (c == 0) {
+          line += r[c] + std::string(w[c] - r[c].size(), ' ');
+        } else {
+          line += "  " + std::string(w[c] - r[c].size(), ' ') + r[c];
+        }
+      }
+      while (!line.empty() && line.back() == ' ') line.pop_back();
+      out << line << "\n";
+    }
+    for (const auto& n : notes) out << n << "\n";
+    if (ids->empty()) out << "(no sessions in store '" << o.store << "')\n";
+  }
   std::cout << out.str() << std::flush;
   if (!std::cout) {
     std::cerr << "sessionring sessions: cannot write to standard output\n";
@@ -73,7 +153,7 @@ void add_sessions_command(CLI::App& app, std::function<int()>& run) {
   auto opts = std::make_shared<SessionsOptions>();
   CLI::App* cmd =
       app.add_subcommand("sessions", "List the sessions of a store: latest sequence, event count, size, segments");
-  cmd->add_option("--store", opts->store, "Store: a log store root DIR (or log:DIR), or sqlite:PATH")->required()->type_name("STORE");
+  cmd->add_option("--store", opts->store, store_option_help())->type_name("STORE")->capture_default_str();
   cmd->add_option("--format", opts->format, "Output format: text (a table) or jsonl (one object per session)")
       ->check(CLI::IsMember({"text", "jsonl"}));
   cmd->footer(std::string(kExitCodesFooter));

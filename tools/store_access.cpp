@@ -4,12 +4,54 @@
 #include "commands.hpp"
 
 #include <sessionring/session_id.hpp>
+#include <sessionring/session_server_options.hpp>
 
-#include <filesystem>
+#include <cstdlib>
 #include <iostream>
-#include <system_error>
 
 namespace sessionring::tools {
+
+Result<StoreSpec> parse_store_spec(std::string_view spec, bool allow_memory) {
+  StoreSpec s;
+  s.text = std::string(spec);
+  const std::string accepted =
+      std::string("accepted: DIR, log:DIR, sqlite:PATH, nats://HOST:PORT") + (allow_memory ? ", memory" : "");
+  if (spec == "memory") {
+    if (!allow_memory)
+      return Error(Errc::validation_error,
+                   "--store memory: a MemoryStore lives inside one process, there is nothing to read; give a LogStore "
+                   "directory (DIR or log:DIR), sqlite:PATH or nats://HOST:PORT");
+    s.kind = StoreSpec::Kind::memory;
+    return s;
+  }
+  if (is_nats_url(spec)) {  // JetStreamStore: the whole URL (parse_nats_url reads it)
+    s.kind = StoreSpec::Kind::nats;
+    s.path = std::string(spec);
+    return s;
+  }
+  if (spec.rfind("sqlite:", 0) == 0) {
+    spec.remove_prefix(7);
+    if (spec.empty()) return Error(Errc::validation_error, "--store '" + s.text + "': empty file name; " + accepted);
+    s.kind = StoreSpec::Kind::sqlite;
+    s.path = std::string(spec);
+    return s;
+  }
+  if (spec.rfind("log:", 0) == 0) spec.remove_prefix(4);
+  if (spec.empty()) return Error(Errc::validation_error, "--store '" + s.text + "': empty directory; " + accepted);
+  s.kind = StoreSpec::Kind::log;
+  s.path = std::string(spec);
+  return s;
+}
+
+std::string default_store() {
+  const char* env = std::getenv(kStoreEnvironmentVariable);
+  return env != nullptr && *env != '\0' ? std::string(env) : std::string(kDefaultStoreDirectory);
+}
+
+std::string store_option_help() {
+  return std::string("Store: DIR or log:DIR (a LogStore root), sqlite:PATH or nats://HOST:PORT. Default: $") + kStoreEnvironmentVariable +
+         " if set, else ./" + kDefaultStoreDirectory;
+}
 
 CLI::Validator session_id_validator() {
   return CLI::Validator(
@@ -79,30 +121,30 @@ Result<JetStreamStoreOptions> parse_nats_url(const std::string& spec) {
 }
 
 Result<std::shared_ptr<ExistingStore>> open_existing_store(const std::string& spec) {
-  if (is_nats_url(spec)) {  // JetStreamStore (docs/cli.md "Stores")
-    auto o = parse_nats_url(spec);
-    if (!o) return o.error();
-    auto s = JetStreamStore::open(std::move(*o));
-    if (!s) return s.error();
-    return std::make_shared<ExistingStore>(std::move(*s));
+  auto parsed = parse_store_spec(spec, false);
+  if (!parsed) return parsed.error();
+  switch (parsed->kind) {
+    case StoreSpec::Kind::nats: {  // JetStreamStore (docs/cli.md "Stores")
+      auto o = parse_nats_url(parsed->path);
+      if (!o) return o.error();
+      auto s = JetStreamStore::open(std::move(*o));
+      if (!s) return s.error();
+      return std::make_shared<ExistingStore>(std::move(*s));
+    }
+    case StoreSpec::Kind::sqlite: {
+      SqliteStoreOptions options;
+      options.path = parsed->path;
+      options.read_only = true;
+      auto s = SqliteStore::open(std::move(options));
+      if (!s) return s.error();
+      return std::make_shared<ExistingStore>(std::move(*s));
+    }
+    case StoreSpec::Kind::memory:  // refused by parse_store_spec(spec, false)
+    case StoreSpec::Kind::log: break;
   }
-  if (spec.rfind("sqlite:", 0) == 0) {
-    SqliteStoreOptions options;
-    options.path = spec.substr(7);
-    options.read_only = true;
-    auto s = SqliteStore::open(std::move(options));
-    if (!s) return s.error();
-    return std::make_shared<ExistingStore>(std::move(*s));
-  }
-  const std::string dir = spec.rfind("log:", 0) == 0 ? spec.substr(4) : spec;
-  std::error_code ec;
-  const auto status = std::filesystem::status(dir, ec);
-  if (!std::filesystem::exists(status))
-    return Error(Errc::not_found, "no store at '" + dir + "' (no such directory)");
-  if (!std::filesystem::is_directory(status))
-    return Error(Errc::storage_error, "store root '" + dir + "' is not a directory");
   LogStoreOptions options;
-  options.root = dir;
+  options.root = parsed->path;
+  options.read_only = true;
   auto s = LogStore::open(std::move(options));
   if (!s) return s.error();
   return std::make_shared<ExistingStore>(std::move(*s));

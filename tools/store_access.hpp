@@ -1,7 +1,7 @@
-// Shared by the store subcommands (tail, sessions, verify): opening an existing store (a
-// LogStore directory, a SqliteStore file given as sqlite:PATH, or a JetStreamStore given as
-// nats://HOST:PORT[?...]) without creating it, and
-// mapping errors to the exit codes of docs/cli.md.
+// Shared by the store subcommands (tail, sessions, verify, demo): the one parser of the
+// --store syntax (a LogStore directory, a SqliteStore file given as sqlite:PATH, a
+// JetStreamStore as nats://HOST:PORT, or memory), the default store, opening an existing store
+// read-only without creating it, and mapping errors to the exit codes of docs/cli.md.
 #pragma once
 #include <sessionring/errc.hpp>
 #include <sessionring/error.hpp>
@@ -12,7 +12,9 @@
 
 #include <CLI/CLI.hpp>
 
+#include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -20,7 +22,31 @@ namespace sessionring::tools {
 
 /// The footer of every store subcommand's --help.
 inline constexpr std::string_view kExitCodesFooter =
-    "Exit codes: 0 ok, 1 runtime failure, 2 bad usage, 3 damaged store (docs/cli.md).";
+    "Exit codes: 0 ok, 1 runtime failure, 2 bad usage, 3 damaged store, 130/143 interrupted by SIGINT/SIGTERM "
+    "(docs/cli.md).";
+
+/// The environment variable naming the default store of every subcommand.
+inline constexpr const char* kStoreEnvironmentVariable = "SESSIONRING_STORE";
+
+/// One parsed --store value (docs/cli.md "Stores").
+struct StoreSpec {
+  enum class Kind { log, memory, sqlite, nats };
+  Kind kind = Kind::log;
+  std::string path;  ///< log: the store root directory; sqlite: the database file; nats: the URL
+  std::string text;  ///< as the user wrote it (for messages)
+};
+
+/// The only parser of the --store syntax, used by every subcommand: `DIR` or `log:DIR` is a
+/// LogStore root; `sqlite:PATH` a SqliteStore file; `nats://HOST:PORT[?…]` a JetStreamStore;
+/// `memory` a MemoryStore (only where `allow_memory`: it lives inside one process).
+/// Errc::validation_error saying what is accepted otherwise.
+Result<StoreSpec> parse_store_spec(std::string_view spec, bool allow_memory);
+
+/// $SESSIONRING_STORE when set and non-empty, else `sessionring-data` (the demo's store).
+std::string default_store();
+
+/// The help text of --store (names the default and the environment variable).
+std::string store_option_help();
 
 /// CLI11 check: the value is a valid session id (validate_session_id), else a usage error.
 CLI::Validator session_id_validator();
@@ -47,6 +73,17 @@ class ExistingStore {
   Result<VerifyReport> verify(std::string_view id) const {
     return log_ ? log_->verify(id) : sqlite_ ? sqlite_->verify(id) : js_->verify(id);
   }
+  /// LogStore: LogStore::open_intact_prefix (the intact prefix of a damaged session, `report`
+  /// says where the damage is). Other stores: open(id, OpenMode::read), `report` untouched
+  /// (damage is an error of the open or of a read).
+  Result<std::shared_ptr<SessionLog>> open_intact_prefix(std::string_view id, VerifyReport& report) const {
+    return log_ ? log_->open_intact_prefix(id, report) : store().open(id, OpenMode::read);
+  }
+  /// The LogStore root directory; nullopt for the other stores (no per-session directory).
+  std::optional<std::filesystem::path> log_root() const {
+    if (log_) return log_->options().root;
+    return std::nullopt;
+  }
 
  private:
   SessionStore& store() const {
@@ -66,11 +103,12 @@ bool is_nats_url(std::string_view spec) noexcept;
 /// Parses a nats:// store URL into options; validation_error naming a bad parameter.
 Result<JetStreamStoreOptions> parse_nats_url(const std::string& spec);
 
-/// Opens the store named by `spec` for reading: `nats://…` a JetStreamStore (connects; creates
-/// the streams if missing), `sqlite:PATH` a SqliteStore file (read-only;
-/// a missing file is Errc::not_found), `log:DIR` or a plain DIR the LogStore at DIR. Unlike
-/// LogStore::open it never creates the directory: a missing one is Errc::not_found ("no store
-/// at ..."), a file is storage_error.
+/// Opens the store named by `spec` (parse_store_spec; `memory` refused) for reading:
+/// `nats://…` a JetStreamStore (connects; creates the streams if missing), `sqlite:PATH` a
+/// SqliteStore file (read-only; a missing file is Errc::not_found), `log:DIR` or a plain DIR the
+/// LogStore at DIR read-only (LogStoreOptions::read_only): never creates, locks or writes
+/// anything, so it works on a store this process cannot write. No directory: Errc::not_found
+/// ("no store at ..."); a directory that is not a store: Errc::not_found saying what it holds.
 Result<std::shared_ptr<ExistingStore>> open_existing_store(const std::string& spec);
 
 }  // namespace sessionring::tools

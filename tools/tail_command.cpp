@@ -18,31 +18,44 @@
 
 #include <atomic>
 #include <chrono>
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
+#include <deque>
+#include <limits>
+#include <tuple>
 #include <memory>
 #include <string>
 #include <vector>
+
+#include <poll.h>
+#include <unistd.h>
 
 namespace sessionring::tools {
 namespace {
 
 struct TailOptions {
-  std::string store;
+  std::string store = default_store();
   std::string session;
   Sequence from = 1;
+  Sequence until = 0;      // 0: no upper bound
+  std::uint64_t count = 0; // 0: no limit
+  std::uint64_t last = 0;  // 0: not --last
+  std::string id;          // --id: the one event with this id
+  std::string since;       // --since: events whose timestamp is at or after it
+  std::string until_time;  // --until-time: events whose timestamp is at or before it
   std::vector<std::string> runs;
   std::vector<std::string> types;
   bool follow = false;
   std::string format = "text";
 };
 
-// Writer: the signal handler; reader: the tail loop and the read visitor. Lock-free, so the
-// handler may store it; relaxed is enough: it carries no data, only "stop soon".
-std::atomic<bool> g_stop{false};
-static_assert(std::atomic<bool>::is_always_lock_free, "stored from a signal handler");
+// Writer: the signal handler (the signal number); reader: the tail loop and the read visitor.
+// Lock-free, so the handler may store it; relaxed is enough: it carries no data, only "stop soon".
+std::atomic<int> g_stop{0};
+static_assert(std::atomic<int>::is_always_lock_free, "stored from a signal handler");
 
-extern "C" void on_stop_signal(int) { g_stop.store(true, std::memory_order_relaxed); }
+extern "C" void on_stop_signal(int sig) { g_stop.store(sig, std::memory_order_relaxed); }
 
 void install_stop_handlers() {
   struct sigaction sa {};
@@ -53,7 +66,17 @@ void install_stop_handlers() {
   sigaction(SIGTERM, &sa, nullptr);
 }
 
-bool stop_requested() noexcept { return g_stop.load(std::memory_order_relaxed); }
+/// Exit code when the reader of standard output went away, as for a process killed by SIGPIPE.
+constexpr int kExitReaderGone = 128 + SIGPIPE;
+
+bool stop_requested() noexcept { return g_stop.load(std::memory_order_relaxed) != 0; }
+
+/// True when standard output is a pipe or socket whose reader has gone (`tail -f | head -2`):
+/// poll reports POLLERR/POLLHUP on the write end without writing anything.
+bool reader_gone() noexcept {
+  pollfd p{STDOUT_FILENO, 0, 0};
+  return ::poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP)) != 0;
+}
 
 /// Buffers output lines and hands them to stdout in large writes.
 class Output {
@@ -78,48 +101,131 @@ class Output {
   bool ok_ = true;
 };
 
+/// Exit code when writing to standard output failed: interrupted by a stop signal (a write
+/// cut short by it), the reader gone, or a real failure.
+int write_failed(bool follow) {
+  if (stop_requested()) return follow ? kExitOk : 128 + g_stop.load(std::memory_order_relaxed);
+  if (errno == EPIPE) return kExitReaderGone;  // the reader went away: quietly, like `cat | head`
+  std::fprintf(stderr, "sessionring tail: cannot write to standard output\n");
+  return kExitFailure;
+}
+
 int run_tail(const TailOptions& o) {
   EventFilter filter;
   for (const std::string& r : o.runs) filter.run_id(r);
   for (const std::string& t : o.types) filter.type(parse_event_type(t).value());  // validated by the parser
   const bool jsonl = o.format == "jsonl";
+  if (o.until != 0 && o.until < o.from)
+    return report_error("tail", Error(Errc::validation_error, "--until " + std::to_string(o.until) +
+                                                                  " is below --from " + std::to_string(o.from)));
 
-  g_stop.store(false, std::memory_order_relaxed);
+  // Time bounds select by the event timestamp (the producer's clock, not ordered by sequence:
+  // docs/cli.md "Timestamps"), so they filter every event of the sequence range.
+  const std::int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                               std::chrono::system_clock::now().time_since_epoch()).count();
+  std::int64_t t_lo = std::numeric_limits<std::int64_t>::min(), t_hi = std::numeric_limits<std::int64_t>::max();
+  for (auto [text, bound, name] : {std::tuple{&o.since, &t_lo, "--since"}, std::tuple{&o.until_time, &t_hi, "--until-time"}}) {
+    if (text->empty()) continue;
+    auto t = parse_time_point(*text, now);
+    if (!t)
+      return report_error("tail", Error(Errc::validation_error,
+                                        std::string(name) + " '" + *text +
+                                            "' is not an RFC 3339 time (2024-05-01T10:00:00Z) or a duration (90s, 15m, 2h, 7d)"));
+    *bound = *t;
+  }
+  const bool timed = !o.since.empty() || !o.until_time.empty();
+  auto in_time = [&](const EventView& e) { return !timed || (e.timestamp_ns >= t_lo && e.timestamp_ns <= t_hi); };
+
+  g_stop.store(0, std::memory_order_relaxed);
   install_stop_handlers();
 
   auto store = open_existing_store(o.store);
   if (!store) return report_error("tail", store.error());
-  auto log = (*store)->open(o.session, OpenMode::read);
+  // The intact prefix even of a damaged session: printed, then the damage reported (exit 3).
+  VerifyReport damage;
+  auto log = (*store)->open_intact_prefix(o.session, damage);
   if (!log) return report_error("tail", log.error());
-
+  auto report_damage = [&] {
+    return report_error("tail", Error(Errc::damaged_store,
+                                      "session '" + o.session + "': " + damage.file + " offset " +
+                                          std::to_string(damage.offset) + ": " + damage.problem +
+                                          "; printed the intact prefix (seq 1.." +
+                                          std::to_string(damage.intact.latest_sequence) + ")"));
+  };
+  auto format = [&](const EventView& e) { return jsonl ? event_to_jsonl(e) : event_to_text(e); };
   Output out;
+
+  if (!o.id.empty()) {
+    auto e = (*log)->find_by_id(o.id);
+    if (!e) return report_error("tail", e.error());
+    out.line(format(e->view()));
+    if (!out.flush()) return write_failed(o.follow);
+    return damage.damaged ? report_damage() : kExitOk;
+  }
+
+  const Sequence bound = o.until != 0 ? o.until : kMaxSequence;  // the last sequence wanted
   Sequence next = o.from;  // the first sequence not yet covered by a read
+  std::uint64_t printed = 0;
+  if (o.last > 0) {
+    // The last N matching events: unfiltered, exactly the range (latest - N, latest]; filtered,
+    // a read of the range keeping the last N lines.
+    const Sequence latest = std::min((*log)->latest_sequence(), bound);
+    if (filter.matches_everything() && !timed && latest >= o.last) next = std::max(next, latest - o.last + 1);
+    std::deque<std::string> kept;
+    if (latest >= next) {
+      EventQuery q;
+      q.after = next - 1;
+      q.before = latest + 1;
+      q.filter = filter;
+      Status st = (*log)->read(q, [&](const EventView& e) {
+        if (!in_time(e)) return !stop_requested();
+        kept.push_back(format(e));
+        if (kept.size() > o.last) kept.pop_front();
+        return !stop_requested();
+      });
+      if (!st) return report_error("tail", st.error());
+      next = latest + 1;
+    }
+    if (stop_requested()) return 128 + g_stop.load(std::memory_order_relaxed);
+    while (o.count != 0 && kept.size() > o.count) kept.pop_back();
+    for (auto& l : kept) out.line(std::move(l));
+    if (!out.flush()) return write_failed(o.follow);
+    printed = kept.size();  // --count N caps the total, --last's lines included
+    if (o.count != 0 && printed >= o.count) return kExitOk;
+  }
   for (;;) {
     if (stop_requested()) break;
-    const Sequence latest = (*log)->latest_sequence();
+    if (o.follow && reader_gone()) return kExitReaderGone;
+    const Sequence latest = std::min((*log)->latest_sequence(), bound);
     if (latest >= next) {
       EventQuery q;
       q.after = next - 1;
       q.before = latest + 1;  // exactly (next - 1, latest]: what this round covers
       q.filter = filter;
+      bool enough = false;
       Status st = (*log)->read(q, [&](const EventView& e) {
-        out.line(jsonl ? event_to_jsonl(e) : event_to_text(e));
-        return !stop_requested();
+        if (!in_time(e)) return !stop_requested();
+        out.line(format(e));
+        enough = o.count != 0 && ++printed >= o.count;
+        return !enough && !stop_requested();
       });
-      if (!out.flush()) {
-        std::fprintf(stderr, "sessionring tail: cannot write to standard output\n");
-        return kExitFailure;
-      }
+      if (!out.flush()) return write_failed(o.follow);
       if (!st) return report_error("tail", st.error());
+      if (enough) return kExitOk;
       if (stop_requested()) break;
       next = latest + 1;
     }
+    if (next > bound) break;  // --until reached
+    if (damage.damaged) return report_damage();  // nothing past the damage can be read
     if (!o.follow) break;
-    // Long poll in short slices so a signal is noticed within ~100 ms.
+    // Long poll in short slices so a signal or a gone reader is noticed within ~100 ms.
     auto waited = (*log)->wait_for(next - 1, std::chrono::steady_clock::now() + std::chrono::milliseconds(100));
     if (!waited) return report_error("tail", waited.error());
   }
-  return out.flush() ? kExitOk : kExitFailure;
+  if (!out.flush()) return write_failed(o.follow);
+  // A stop signal: a follower ends normally (exit 0); a dump cut short is not complete.
+  if (stop_requested() && !o.follow) return 128 + g_stop.load(std::memory_order_relaxed);
+  return kExitOk;
 }
 
 }  // namespace
@@ -127,14 +233,32 @@ int run_tail(const TailOptions& o) {
 void add_tail_command(CLI::App& app, std::function<int()>& run) {
   auto opts = std::make_shared<TailOptions>();
   CLI::App* cmd = app.add_subcommand("tail", "Print the stored events of a session; --follow keeps streaming new ones");
-  cmd->add_option("--store", opts->store, "Store: a log store root DIR (or log:DIR), or sqlite:PATH")->required()->type_name("STORE");
+  cmd->add_option("--store", opts->store, store_option_help())->type_name("STORE")->capture_default_str();
   cmd->add_option("--session", opts->session, "Session id")
       ->required()
       ->type_name("ID")
       ->check(session_id_validator());
-  cmd->add_option("--from", opts->from, "First sequence to print (default 1)")
+  cmd->add_option("--from", opts->from, "First sequence to print")
+      ->type_name("SEQ")
+      ->capture_default_str()
+      ->check(CLI::Range(Sequence{1}, kMaxSequence).description("SEQ >= 1"));
+  cmd->add_option("--until", opts->until, "Last sequence to print (then exit, also with --follow)")
       ->type_name("SEQ")
       ->check(CLI::Range(Sequence{1}, kMaxSequence).description("SEQ >= 1"));
+  cmd->add_option("--count,-c", opts->count, "Stop after printing N events (then exit, also with --follow)")
+      ->type_name("N")
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 62).description("N >= 1"));
+  cmd->add_option("--last,-n", opts->last, "Start with the last N matching events (of --from..--until)")
+      ->type_name("N")
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 62).description("N >= 1"));
+  cmd->add_option("--id", opts->id, "Print only the event with this event id (exit 1 not_found if none)")
+      ->type_name("ID");
+  cmd->add_option("--since", opts->since,
+                  "Only events whose timestamp is at or after TIME: RFC 3339 (2024-05-01T10:00:00Z) or a duration "
+                  "before now (90s, 15m, 2h, 7d)")
+      ->type_name("TIME");
+  cmd->add_option("--until-time", opts->until_time, "Only events whose timestamp is at or before TIME (as --since)")
+      ->type_name("TIME");
   cmd->add_option("--run", opts->runs, "Only events of this run id (repeatable or comma-separated)")
       ->type_name("RUN")
       ->delimiter(',');
@@ -150,6 +274,7 @@ void add_tail_command(CLI::App& app, std::function<int()>& run) {
   cmd->add_flag("--follow,-f", opts->follow,
                 "Keep streaming events another process appends, until SIGINT/SIGTERM (then exit 0)");
   cmd->add_option("--format", opts->format, "Output format: text (one line per event) or jsonl")
+      ->capture_default_str()
       ->check(CLI::IsMember({"text", "jsonl"}));
   cmd->footer(std::string(kExitCodesFooter));
   cmd->callback([&run, opts] { run = [opts] { return run_tail(*opts); }; });

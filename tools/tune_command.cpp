@@ -37,7 +37,44 @@ struct TuneCli {
   std::string mode = "oat";
   std::string csv;
   std::string out = "tune-out";
+  bool quick = false;
 };
+
+/// Fewest runs per setting for a recommendation: with fewer, the run-to-run spread of a setting
+/// is unknown, so no difference between two settings can be told from noise.
+constexpr unsigned kMinRepeatToRecommend = 3;
+
+/// --quick: a small sweep that finishes in well under a minute on a 2-core machine (the knobs
+/// that matter most; docs/tuning.md "Quick").
+void apply_quick(TuneCli& t) {
+  t.base.events = 200'000;
+  t.rings = {1024, 4096};
+  t.slots = {256};
+  t.run_slots = {t.base.producers};
+  t.queues = {"moodycamel"};
+  t.waits = {"block", "yield"};
+  t.repeat = kMinRepeatToRecommend;
+  t.latency_events = 20'000;
+}
+
+/// The relative spread of a row's throughput: (max - min) / median.
+double spread(const std::vector<double>& eps, double median) {
+  if (eps.empty() || median <= 0) return 0;
+  return (*std::max_element(eps.begin(), eps.end()) - *std::min_element(eps.begin(), eps.end())) / median;
+}
+
+/// What a wait strategy costs that a throughput table does not show.
+const char* wait_warning(WaitStrategy w) {
+  switch (w) {
+    case WaitStrategy::yield:
+      return "wait yield keeps one core busy per idle waiting thread (each subscriber waiting for events, the "
+             "sequencer waiting for appends): it buys latency with CPU, and on a machine with fewer cores than "
+             "waiters it slows everything else down";
+    case WaitStrategy::spin:
+      return "wait spin keeps one core fully busy per waiting thread, even when the session is idle";
+    default: return nullptr;
+  }
+}
 
 struct Setting {
   std::uint32_t ring = 4096, slot = 256, run_slots = 0;
@@ -209,6 +246,7 @@ bool same(const Setting& a, const Setting& b) {
 
 int run_tune(TuneCli t) {
   namespace fs = std::filesystem;
+  if (t.quick) apply_quick(t);
   if (t.run_slots.empty())
     for (std::uint32_t i = 1; i <= t.base.producers; ++i) t.run_slots.push_back(i);
   std::vector<QueueBackend> queues;
@@ -316,6 +354,16 @@ int run_tune(TuneCli t) {
 
   // Recommendation.
   std::printf("\n## Recommendation for this machine\n\n");
+  if (auto b = first.find(base.label()); b != first.end())
+    std::printf("Run-to-run spread of the base setting: %.0f%% of its median throughput (min-max over %u runs).\n",
+                100 * spread(b->second->eps, b->second->med_eps()), t.repeat);
+  if (t.repeat < kMinRepeatToRecommend) {
+    std::printf("No recommendation: %u run%s per setting cannot separate the settings from run-to-run noise "
+                "(on a shared machine two runs of one setting differ by tens of percent). Run with --repeat %u "
+                "or more, or --quick.\n",
+                t.repeat, t.repeat == 1 ? "" : "s", kMinRepeatToRecommend);
+    return kExitOk;
+  }
   const std::string crit = "highest median throughput among the settings whose lowest p99" +
                            std::string(t.latency_rate > 0 ? " (paced)" : "") + " over the repeats is within " +
                            std::to_string(t.p99_slack).substr(0, 4) + "x of the best median p99";
@@ -326,6 +374,7 @@ int run_tune(TuneCli t) {
     if (!best) return std::printf("no setting ran without errors\n"), kExitFailure;
     std::printf("%s: %.2f M events/s, p99 %s. Why: %s.\n", best->s.label().c_str(), best->med_eps() / 1e6,
                 us(best->latency_p99()).c_str(), crit.c_str());
+    if (const char* w = wait_warning(best->s.wait)) std::printf("Note: %s.\n", w);
     return kExitOk;
   }
   Setting rec = base;
@@ -359,6 +408,7 @@ int run_tune(TuneCli t) {
     std::printf("\nRecommended: %s\n", rec.label().c_str());
     std::printf("Why: for each knob (the others at the base setting), the %s (--p99-slack); every knob kept "
                 "its base value.\n", crit.c_str());
+    if (const char* w = wait_warning(rec.wait)) std::printf("Note: %s.\n", w);
     return kExitOk;
   }
   // Knob effects need not add up: measure the combination against the base again, interleaved.
@@ -383,6 +433,7 @@ int run_tune(TuneCli t) {
                                  : "the combination's p99 beat the base's lowest by more than the slack")
                    : "the combination was slower than the base measured alongside it, with no better p99 "
                      "beyond the slack, so the base stays");
+  if (const char* w = wait_warning((keep ? rec : base).wait)) std::printf("Note: %s.\n", w);
   return confirm.errors == 0 && again.errors == 0 ? kExitOk : kExitFailure;
 }
 
@@ -398,7 +449,8 @@ void add_tune_command(CLI::App& app, std::function<int()>& run) {
   cmd->add_option("--run-slots", t->run_slots, "Run-slot counts to try (default 1..producers)")->delimiter(',');
   cmd->add_option("--queues", t->queues, "Queue backends to try")->delimiter(',');
   cmd->add_option("--waits", t->waits, "Wait strategies to try")->delimiter(',');
-  cmd->add_option("--repeat", t->repeat, "Runs per setting (medians are reported)")->check(CLI::Range(1u, 100u));
+  cmd->add_option("--repeat", t->repeat, "Runs per setting (medians are reported; at least 3 for a recommendation)")
+      ->check(CLI::Range(1u, 100u));
   cmd->add_option("--latency-rate", t->latency_rate,
                   "Also run each setting paced at this many events/s and take p99 from it (0 = from the unpaced run)");
   cmd->add_option("--latency-events", t->latency_events, "Events of each paced run");
@@ -407,6 +459,10 @@ void add_tune_command(CLI::App& app, std::function<int()>& run) {
       ->check(CLI::IsMember({"oat", "grid"}));
   cmd->add_option("--csv", t->csv, "CSV file (default OUT/tune.csv)");
   cmd->add_option("--out", t->out, "Directory for the CSV and the charts");
+  cmd->add_flag("--quick", t->quick,
+                "A small sweep in well under a minute: 200000 events, rings 1024,4096, slot 256, run slots = "
+                "producers, queue moodycamel, waits block,yield, 3 repeats, 20000 paced events (overrides those options)");
+  cmd->footer("No recommendation with fewer than 3 repeats per setting. docs/tuning.md.");
   cmd->callback([&run, t] { run = [t] { return run_tune(*t); }; });
 }
 

@@ -19,7 +19,7 @@ namespace sessionring::tools {
 namespace {
 
 struct VerifyOptions {
-  std::string store;
+  std::string store = default_store();
   std::string session;  // empty: every session
   std::string format = "text";
 };
@@ -117,7 +117,7 @@ void add_verify_command(CLI::App& app, std::function<int()>& run) {
   auto opts = std::make_shared<VerifyOptions>();
   CLI::App* cmd = app.add_subcommand(
       "verify", "Check every record's checksum and the sequence contiguity; exit 3 on damage, naming file and offset");
-  cmd->add_option("--store", opts->store, "Store: a log store root DIR (or log:DIR), or sqlite:PATH")->required()->type_name("STORE");
+  cmd->add_option("--store", opts->store, store_option_help())->type_name("STORE")->capture_default_str();
   cmd->add_option("--session", opts->session, "Only this session (default: every session)")
       ->type_name("ID")
       ->check(session_id_validator());

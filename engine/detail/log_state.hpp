@@ -87,6 +87,10 @@ class LogState final : public ScanSink {
   void publish(Sequence seq);
   /// Records up to `seq` are on the OS (readers need not ask the writer to flush them).
   void set_flushed(Sequence seq) noexcept;
+  /// Makes this the intact prefix of a damaged session (LogStore::open_intact_prefix): it never
+  /// refreshes from the files, and wait_for past the prefix answers failure() at once. Called
+  /// once, before the state is shared with any other thread.
+  void freeze() noexcept { frozen_ = true; }
   void attach_writer(TailFlusher* flusher) noexcept;
   void detach_writer() noexcept;
   /// Sticky failure of the writer (it could not undo a failed write, or a final flush or
@@ -135,6 +139,7 @@ class LogState final : public ScanSink {
   Error damaged(const std::string& file, std::uint64_t offset, const std::string& why) const;
 
   const Config cfg_;
+  bool frozen_ = false;  // set by freeze() before the state is shared; constant afterwards
 
   mutable std::mutex segments_mutex_;  // guards segments_ and every Segment::index
   std::vector<std::shared_ptr<Segment>> segments_;

@@ -25,6 +25,7 @@ enum class Errc : std::uint8_t {
   closed,              ///< the subscription was already unsubscribed
   run_failed,          ///< a run's task threw (or its executor refused it); the message says what
   pruned,              ///< the sequence asked for was removed by retention; the message names the first available
+  unsupported_format,  ///< stored data written by a newer sessionring (a format version this build cannot read)
 };
 
 /// The snake_case name of an error code ("queue_full").

@@ -20,8 +20,12 @@ namespace sessionring {
 
 class LogStore final : public SessionStore {
  public:
-  /// Validates the options (Errc::validation_error naming the option) and creates the root
-  /// directory if missing (Errc::storage_error with the OS reason when that fails).
+  /// Validates the options (Errc::validation_error naming the option), creates the root
+  /// directory if missing (Errc::storage_error with the OS reason when that fails), and checks
+  /// its marker (docs/store.md "Layout"): a new or empty root gets one; a directory that is not
+  /// a store is Errc::not_found saying what it holds (a session directory: naming the store
+  /// above it); a marker of a newer format is Errc::unsupported_format. With
+  /// options.read_only nothing is created or written (a missing root is Errc::not_found).
   static Result<std::shared_ptr<LogStore>> open(LogStoreOptions options);
 
   std::string_view kind() const noexcept override { return "log"; }
@@ -32,11 +36,20 @@ class LogStore final : public SessionStore {
   /// Errc::damaged_store naming the file and offset.
   Result<std::shared_ptr<SessionLog>> open(std::string_view session_id, OpenMode mode) override;
 
+  /// A read handle on what survives of a session even when it is damaged (for tools that show
+  /// it, `sessionring tail`): reads deliver the intact prefix (sequences 1..report.intact
+  /// .latest_sequence); `report.damaged` and its problem/file/offset say where the damage is.
+  /// wait_for past the prefix answers the damage (damaged_store) instead of waiting. For a
+  /// session without damage it is open(session_id, OpenMode::read). Never modifies files.
+  Result<std::shared_ptr<SessionLog>> open_intact_prefix(std::string_view session_id, VerifyReport& report);
+
   /// Subdirectories of the root that are valid session ids, sorted.
   Result<std::vector<std::string>> list_sessions() const override;
 
   /// Latest sequence, event count, bytes and segment count of one session (reads only the
-  /// segment headers and the last segment). Errc::not_found for a missing session.
+  /// segment headers and the last segment). Errc::not_found for a missing session;
+  /// Errc::damaged_store for damage in what it reads (damage in the records of earlier
+  /// segments is found by verify() only).
   Result<SessionInfo> info(std::string_view session_id) const;
 
   /// Reads every record of the session, checking checksums and contiguity; reports the first

@@ -13,7 +13,12 @@
 namespace sessionring {
 
 struct LogStoreOptions {
-  std::filesystem::path root;                  ///< required; created (with parents) if missing
+  std::filesystem::path root;                  ///< required; created (with parents) if missing, unless read_only
+  /// Read-only open (tools that only look: `sessionring tail/sessions/verify`): the root must
+  /// already be a store (its SESSIONRING marker, docs/store.md "Layout"); nothing is created,
+  /// locked or written (no root, no marker, no LOCK file, no recovery truncation), so it works on
+  /// a store the process cannot write. OpenMode::write is then refused (validation_error).
+  bool read_only = false;
   Durability durability = Durability::buffered;
   std::uint64_t segment_bytes = 64ull << 20;   ///< roll a segment at this size; [4096, 2^40]
   std::uint32_t index_every_records = 4096;    ///< sparse index: one entry per this many records ... [1, 2^24]

@@ -8,6 +8,7 @@
 #include <sessionring/error.hpp>
 #include <sessionring/event.hpp>
 #include <sessionring/event_filter.hpp>
+#include <sessionring/borrowed_bytes.hpp>
 #include <sessionring/event_input.hpp>
 #include <sessionring/event_query.hpp>
 #include <sessionring/event_record.hpp>
