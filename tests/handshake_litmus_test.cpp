@@ -100,6 +100,8 @@ TEST(HandshakeLitmus, noAppendAcceptedWithOkIsLostAcrossStop) {
     ASSERT_TRUE(s.ok()) << s.error();
     std::vector<std::set<std::string>> ok_ids(2);
     std::atomic<bool> go{false};
+    std::atomic<int> accepted_now{0};  // writers: the producers; reader: the stopping thread
+    std::atomic<int> done{0};          // producers that finished or were refused
     std::vector<std::thread> producers;
     for (int t = 0; t < 2; ++t) {
       auto made = s->producer();  // before stop() can race it
@@ -113,6 +115,7 @@ TEST(HandshakeLitmus, noAppendAcceptedWithOkIsLostAcrossStop) {
           const Status st = p->append(ev(EventType::message_streamed, "r", "x", id));  // (A1) then the (S1) check
           if (st.ok()) {
             ok_ids[t].insert(id);
+            accepted_now.fetch_add(1);
           } else if (st.code() == Errc::stopped) {
             ++refused_stopped;  // joined before the counts are read
             break;
@@ -121,10 +124,14 @@ TEST(HandshakeLitmus, noAppendAcceptedWithOkIsLostAcrossStop) {
             break;
           }
         }
+        done.fetch_add(1);
       });
     }
     go = true;
-    std::this_thread::sleep_for(std::chrono::microseconds(round % 50));  // stop lands at varying points
+    // stop() lands at varying points: after 1..64 accepted appends (so both outcomes occur even
+    // when the producers start late, as under ThreadSanitizer), or once both are done.
+    const int after = 1 + static_cast<int>(round % 64);
+    while (accepted_now.load() < after && done.load() < 2) std::this_thread::yield();
     ASSERT_TRUE(s->stop().ok());  // (S1): stop accepting, then publish everything accepted
     for (auto& t : producers) t.join();
     std::set<std::string> stored_ids;
