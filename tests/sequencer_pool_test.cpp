@@ -92,11 +92,15 @@ TEST(SequencerPool, dedicatedSequencerKeepsAThreadOfItsOwn) {
   // the count is only bounded.
   const std::size_t opened = thread_count();
   EXPECT_GE(opened, before + 1);
-  if (!kTsan) EXPECT_EQ(opened, before + 1);
+  if (!kTsan) {
+    EXPECT_EQ(opened, before + 1);
+  }
   for (int i = 1; i <= 100; ++i) ASSERT_EQ(s.append_wait(ev(EventType::message_streamed, "r", "x")).value().sequence, Sequence(i));
   ASSERT_TRUE(s.stop().ok());
   EXPECT_LT(thread_count(), opened + (kTsan ? 1 : 0));
-  if (!kTsan) EXPECT_EQ(thread_count(), before);
+  if (!kTsan) {
+    EXPECT_EQ(thread_count(), before);
+  }
 }
 
 // INV-1 and INV-3 across many sessions sharing two pool threads: each session gets events from
