@@ -273,7 +273,7 @@ double catch_up(Eng& eng, Sequence from, Sequence to, std::uint64_t& errors) {
     expect = v.sequence_number + 1;
   };
   const std::uint64_t t0 = now_ns();
-  while (expect <= to) {
+  while (expect <= to) {  // NOLINT(bugprone-infinite-loop): handler (by reference) advances `expect`
     bool failed = false;
     const std::size_t k = sub.poll(handler, Clock::now() + std::chrono::seconds(5), failed);
     if (failed || k == 0) {
