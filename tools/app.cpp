@@ -129,7 +129,9 @@ void make_app(CLI::App& app, std::function<int()>& run) {
   completion->add_option("shell", *shell, "The shell (bash)")->check(CLI::IsMember({"bash"}));
   completion->footer("Install: sessionring completion bash > /etc/bash_completion.d/sessionring (cmake --install "
                      "puts it in share/bash-completion/completions/).");
-  completion->callback([&app, &run] {
+  // `shell` is captured so that it lives as long as the option that writes into it (the App
+  // keeps the callback); otherwise parsing wrote into freed memory (found by ThreadSanitizer).
+  completion->callback([&app, &run, shell] {
     run = [&app] {
       std::cout << completion_script(app);
       return kExitOk;
