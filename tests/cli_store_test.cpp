@@ -42,26 +42,16 @@ std::map<std::string, std::string> tree_of(const fs::path& root) {
 
 /// Writes `payloads` as data of consecutive events of session `id` (metadata: the same bytes).
 void write_payloads(const fs::path& root, const std::string& id, const std::vector<std::string>& payloads) {
-  LogStoreOptions lo;
-  lo.root = root;
-  auto store = LogStore::open(lo);
-  ASSERT_TRUE(store) << store.error();
-  SessionOptions so;
-  so.store = *store;
-  so.session_id = id;
-  auto session = Session::open(so);
-  ASSERT_TRUE(session) << session.error();
-  auto producer = session->producer();
-  ASSERT_TRUE(producer) << producer.error();
-  for (std::size_t i = 0; i < payloads.size(); ++i) {
-    EventInput e;
-    e.type = EventType::message_streamed;
-    e.id = std::string("p").append(std::to_string(i + 1));
-    e.data = payloads[i];
-    e.metadata = payloads[i];
-    ASSERT_TRUE(producer->append_wait(e));
-  }
-  ASSERT_TRUE(session->stop());
+  write_log_session(root, id, 64ull << 20, [&](Producer& producer) {
+    for (std::size_t i = 0; i < payloads.size(); ++i) {
+      EventInput e;
+      e.type = EventType::message_streamed;
+      e.id = std::string("p").append(std::to_string(i + 1));
+      e.data = payloads[i];
+      e.metadata = payloads[i];
+      ASSERT_TRUE(producer.append_wait(e));
+    }
+  });
 }
 
 std::vector<fs::path> segments_in(const fs::path& session_dir) {

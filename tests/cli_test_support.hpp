@@ -220,9 +220,14 @@ inline HostEvent host_event(std::uint64_t i) {
   return e;
 }
 
-/// Writes `count` host events to session `id` through a Session on a LogStore at `root`.
-inline void write_session(const fs::path& root, const std::string& id, std::uint64_t count,
-                   std::uint64_t segment_bytes = 64ull << 20) {
+inline void append_host_events(Producer& producer, std::uint64_t count);
+
+/// Opens session `id` for writing through a Session on a LogStore at `root`, hands its producer
+/// to `append`, then stops the session (everything appended is stored); `expect_latest` (if
+/// given) is checked against the session's latest sequence after the stop.
+template <class Append>
+void write_log_session(const fs::path& root, const std::string& id, std::uint64_t segment_bytes, Append&& append,
+                       std::optional<Sequence> expect_latest = std::nullopt) {
   LogStoreOptions lo;
   lo.root = root;
   lo.segment_bytes = segment_bytes;
@@ -235,6 +240,22 @@ inline void write_session(const fs::path& root, const std::string& id, std::uint
   ASSERT_TRUE(session) << session.error();
   auto producer = session->producer();
   ASSERT_TRUE(producer) << producer.error();
+  append(*producer);
+  ASSERT_TRUE(session->stop());
+  if (expect_latest) {
+    ASSERT_EQ(session->latest_sequence(), *expect_latest);
+  }
+}
+
+/// Writes `count` host events to session `id` through a Session on a LogStore at `root`.
+inline void write_session(const fs::path& root, const std::string& id, std::uint64_t count,
+                          std::uint64_t segment_bytes = 64ull << 20) {
+  write_log_session(root, id, segment_bytes, [&](Producer& producer) { append_host_events(producer, count); },
+                    count);
+}
+
+/// Appends host events 1..count through `producer`.
+inline void append_host_events(Producer& producer, std::uint64_t count) {
   for (std::uint64_t i = 1; i <= count; ++i) {
     const HostEvent h = host_event(i);
     EventInput e;
@@ -245,10 +266,8 @@ inline void write_session(const fs::path& root, const std::string& id, std::uint
     e.metadata = h.metadata;
     e.timestamp_ns = h.ts;
     e.correlation_id = i % 5 == 0 ? "corr" : "";
-    ASSERT_TRUE(producer->append(e));
+    ASSERT_TRUE(producer.append(e));
   }
-  ASSERT_TRUE(session->stop());
-  ASSERT_EQ(session->latest_sequence(), count);
 }
 
 /// "YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ" (no std::regex: GCC 12 warns falsely inside it under ASan).
