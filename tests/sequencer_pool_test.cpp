@@ -171,19 +171,22 @@ TEST(SequencerPool, floodingSessionCannotStarveATrickleSession) {
     });
   // Start once the flood is going (its queue has work).
   while (flood.latest_sequence() < 10'000) std::this_thread::yield();
-  std::uint64_t during = 0;
+  const std::uint64_t flood_at_start = flood.latest_sequence();
   for (std::size_t i = 1; i <= rounds; ++i) {
     auto r = trickle.append_wait(ev(EventType::message_streamed, "t", "trickle"));
     ASSERT_TRUE(r.ok()) << r.error();
     ASSERT_EQ(r->sequence, i);
-    if (flood.stats().ingest_depth_approx > 0) ++during;  // the flood still had queued work
   }
   const std::uint64_t at_trickle_end = flooded.load();
+  const std::uint64_t flood_advance = flood.latest_sequence() - flood_at_start;
   trickle_done = true;
   for (auto& t : flooders) t.join();
   EXPECT_LT(at_trickle_end, cap) << "the trickle session only got through once the flood ended";
-  EXPECT_GT(during, rounds / 2) << "the flood was not flooding while the trickle ran";
-  EXPECT_GT(pool->stats().requeues, 0u);
+  // Both progressed on the one pool thread: the flood sequenced more events than the trickle's
+  // round trips while they ran (how many depends on scheduling; a sample of the flood's queue
+  // depth at one instant is no evidence either way on two cores shared by four threads).
+  EXPECT_GT(flood_advance, rounds) << "the flood was not flooding while the trickle ran";
+  EXPECT_GT(pool->stats().requeues, 0u) << "the pool never handed the thread over after a bounded batch";
   ASSERT_TRUE(flood.stop().ok());
   ASSERT_TRUE(trickle.stop().ok());
   EXPECT_EQ(trickle.latest_sequence(), rounds);
