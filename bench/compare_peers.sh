@@ -15,8 +15,11 @@
 #   ENGINE_ARGS []      extra flags for the sessionring engine (e.g. "--wait yield --ring-capacity 16384")
 #   ENGINE_VARIANTS []  ";"-separated further flag sets: each runs as one more sessionring job
 #                       (e.g. "--no-thp;--api session"); ratios.py labels them by their settings
-#   PEERS ["disruptor-java naive-cpp moodycamel-raw boost-lockfree-raw"]
-#   WAITS ["yielding blocking busyspin"]   Disruptor wait strategies
+#   PEERS ["disruptor-java disruptor-journal naive-cpp moodycamel-raw boost-lockfree-raw"]
+#                       disruptor-journal: the Disruptor with a journaller every subscriber is
+#                       gated behind (stored before visible, like INV-2); naive-cpp: "the mutex
+#                       design" every ratio quotes (the bench's own --engine mutex is not it)
+#   WAITS ["yielding blocking busyspin"]   Disruptor wait strategies (both Disruptor peers)
 #   PEERS_DIR [../shared/peers next to the repository]
 #   BUILD_DIR [build-bench]   NO_BUILD=1 skips both builds
 #   TIMEOUT [300] seconds per run   TAG [compare-<date>]   OUT [bench/results/<TAG>.jsonl]
@@ -38,7 +41,7 @@ ENGINES=${ENGINES:-sessionring mutex}
 ENGINE_ARGS=${ENGINE_ARGS:-}
 ENGINE_VARIANTS=${ENGINE_VARIANTS:-}
 IFS=';' read -r -a variants <<<"$ENGINE_VARIANTS"
-PEERS=${PEERS:-disruptor-java naive-cpp moodycamel-raw boost-lockfree-raw}
+PEERS=${PEERS:-disruptor-java disruptor-journal naive-cpp moodycamel-raw boost-lockfree-raw}
 WAITS=${WAITS:-yielding blocking busyspin}
 PEERS_DIR=$(cd "${PEERS_DIR:-$ROOT/../shared/peers}" && pwd)
 BUILD_DIR=${BUILD_DIR:-build-bench}
@@ -124,7 +127,7 @@ jobs=()
 for e in $ENGINES; do jobs+=("engine:$e"); done
 for i in "${!variants[@]}"; do [ -n "${variants[$i]}" ] && jobs+=("engine:sessionring:$i"); done
 for p in $PEERS; do
-    if [ "$p" = disruptor-java ]; then
+    if [ "$p" = disruptor-java ] || [ "$p" = disruptor-journal ]; then
         for w in $WAITS; do jobs+=("peer:$p:$w"); done
     else
         jobs+=("peer:$p")
