@@ -25,6 +25,7 @@ class FaultInjectingLog final : public SessionLog {
   Sequence written_sequence() const noexcept override { return inner_->written_sequence(); }
   Sequence first_sequence() const noexcept override { return inner_->first_sequence(); }
   bool prepare_append() noexcept override { return inner_->prepare_append(); }
+  bool prefault_ahead() noexcept override { return inner_->prefault_ahead(); }
   Status read(const EventQuery& query, FunctionRef<bool(const EventView&)> visit) const override {
     if (const auto d = faults_->before(FileOp::read); d.error != 0) return refused("read", d.error);
     return inner_->read(query, visit);

@@ -10,6 +10,7 @@
 #include "detail/wait_gate.hpp"
 
 #include <algorithm>
+#include <utility>
 #include <atomic>
 #include <cstring>
 #include <mutex>
@@ -52,15 +53,11 @@ class MemorySessionLog final : public SessionLog {
   }
 
   // Writer only, while the sequencer is idle: faults in the next kAhead bytes of arena (the
-  // rest of the current block, then a spare block) and the next index entries, kStep bytes per
-  // call, so that append() finds its pages ready (docs/design.md §8).
+  // rest of the current block, then the spare block) and the next index entries, kStep bytes
+  // per call, so that append() finds its pages ready (docs/design.md §8).
   bool prepare_append() noexcept override {
     try {
       const std::size_t ahead = kAhead;
-      if (left_ < ahead && spare_.data() == nullptr) {
-        spare_ = detail::MappedBuffer(kBlock);  // mmap only: no faults yet
-        spare_touched_ = 0;
-      }
       if (!blocks_.empty()) {
         const std::size_t used = blocks_.back().size() - left_;
         const std::size_t want = std::min(blocks_.back().size(), used + ahead);
@@ -72,12 +69,7 @@ class MemorySessionLog final : public SessionLog {
           return true;
         }
       }
-      if (left_ < ahead && spare_touched_ < std::min(spare_.size(), ahead - left_)) {
-        const std::size_t to = std::min(spare_.size(), spare_touched_ + kStep);
-        spare_.prefault(spare_touched_, to);
-        spare_touched_ = to;
-        return true;
-      }
+      if (left_ < ahead && prefault_spare(ahead - left_, kStep)) return true;
       const Sequence next = latest_.load(std::memory_order_relaxed) + 1;  // relaxed: the writer's own value
       if (indexed_ahead_ < next + kAheadEntries) {
         const Sequence from = std::max(indexed_ahead_, next);
@@ -88,6 +80,18 @@ class MemorySessionLog final : public SessionLog {
       // Out of memory while preparing: append() will report it when it needs the memory.
     }
     return false;
+  }
+
+  // Any thread, while the writer appends: once the writer is past the middle of its block,
+  // faults in the spare block it switches to next, kHelpStep bytes per call (design §13: a pool
+  // thread with nothing to serve helps the session another pool thread serves).
+  bool prefault_ahead() noexcept override {
+    if (used_hint_.load(std::memory_order_relaxed) < kBlock / 2) return false;  // relaxed: a hint
+    try {
+      return prefault_spare(kBlock, kHelpStep);
+    } catch (const std::bad_alloc&) {
+      return false;  // append() reports it if it needs the memory
+    }
   }
 
   Status read(const EventQuery& q, FunctionRef<bool(const EventView&)> visit) const override {
@@ -134,33 +138,73 @@ class MemorySessionLog final : public SessionLog {
  private:
   std::byte* allocate(std::size_t n) {
     if (n > left_) {
-      if (spare_.size() >= n) {
-        blocks_.push_back(std::move(spare_));
-        touched_ = spare_touched_;
-      } else {
-        blocks_.emplace_back(std::max<std::size_t>(kBlock, n));
-        touched_ = 0;
+      detail::MappedBuffer next;
+      std::size_t touched = 0;
+      {
+        std::lock_guard lock(spare_mutex_);
+        if (!spare_busy_ && spare_.size() >= n) {  // a helper faulting it keeps it for next time
+          next = std::move(spare_);
+          touched = std::exchange(spare_touched_, 0);
+        }
       }
+      if (next.data() == nullptr) next = detail::MappedBuffer(std::max<std::size_t>(kBlock, n));
+      blocks_.push_back(std::move(next));
+      touched_ = touched;
       next_ = blocks_.back().data();
       left_ = blocks_.back().size();
     }
     std::byte* p = next_;
     next_ += n;
     left_ -= n;
+    used_hint_.store(blocks_.back().size() - left_, std::memory_order_relaxed);  // relaxed: a hint for helpers
     return p;
+  }
+
+  // Any thread: faults in the next `step` bytes of the spare block, up to `limit` bytes of it
+  // (mapping it first; throws std::bad_alloc). The thread that sets spare_busy_ faults without the mutex; meanwhile
+  // nobody else touches spare_ (the writer then maps a fresh block instead).
+  bool prefault_spare(std::size_t limit, std::size_t step) {
+    std::size_t from = 0;
+    std::size_t to = 0;
+    {
+      std::lock_guard lock(spare_mutex_);
+      if (spare_busy_) return false;
+      if (spare_.data() == nullptr) {
+        spare_ = detail::MappedBuffer(kBlock);  // mmap only: no faults yet; rare (once per block)
+        spare_touched_ = 0;
+      }
+      from = spare_touched_;
+      to = std::min({spare_.size(), limit, from + step});
+      if (from >= to) return false;
+      spare_busy_ = true;
+    }
+    spare_.prefault(from, to);
+    std::lock_guard lock(spare_mutex_);
+    spare_touched_ = to;
+    spare_busy_ = false;
+    return true;
   }
 
   static constexpr std::size_t kBlock = std::size_t{8} << 20;
   static constexpr std::size_t kAhead = std::size_t{1} << 20;    // arena bytes kept faulted in ahead
   static constexpr std::size_t kAheadEntries = 16384;           // index entries kept faulted in ahead
   static constexpr std::size_t kStep = std::size_t{32} << 10;    // bytes faulted per prepare_append()
+  static constexpr std::size_t kHelpStep = std::size_t{256} << 10;  // bytes faulted per prefault_ahead()
   const std::string id_;
   std::vector<detail::MappedBuffer> blocks_;  // writer only; records never move (the vector holds handles)
   std::byte* next_ = nullptr;
   std::size_t left_ = 0;
   std::size_t touched_ = 0;             // writer only: bytes of blocks_.back() known faulted in
-  detail::MappedBuffer spare_;          // writer only: the next block, prepared while idle
-  std::size_t spare_touched_ = 0;       // writer only: bytes of spare_ faulted in
+  // The next block, prepared ahead by the writer while idle (prepare_append) or by a helper
+  // while the writer appends (prefault_ahead). Guarded by spare_mutex_, except by the one
+  // thread that set spare_busy_: it faults spare_'s pages without the mutex.
+  std::mutex spare_mutex_;
+  detail::MappedBuffer spare_;     // guarded by spare_mutex_ (see above)
+  std::size_t spare_touched_ = 0;  // guarded by spare_mutex_: bytes of spare_ faulted in
+  bool spare_busy_ = false;        // guarded by spare_mutex_: a thread is faulting spare_
+  // Bytes used of the writer's current block. Writer: allocate() (relaxed store); readers:
+  // helpers in prefault_ahead() (relaxed: only decides whether to help now; publishes nothing).
+  std::atomic<std::size_t> used_hint_{0};
   Sequence indexed_ahead_ = 1;          // writer only: index entries below this are faulted in
   detail::RecordIndex index_;
   mutable std::mutex ids_mutex_;
@@ -190,6 +234,7 @@ class MemoryLogHandle final : public SessionLog {
   }
   Sequence latest_sequence() const noexcept override { return log_->latest_sequence(); }
   bool prepare_append() noexcept override { return writer_ && log_->prepare_append(); }
+  bool prefault_ahead() noexcept override { return writer_ && log_->prefault_ahead(); }
   Status read(const EventQuery& q, FunctionRef<bool(const EventView&)> visit) const override {
     return log_->read(q, visit);
   }

@@ -30,6 +30,9 @@ using Clock = std::chrono::steady_clock;
 namespace {
 // A session idle this long gives its ring pages and pop buffer back (design §13).
 constexpr auto kIdleRelease = std::chrono::seconds(1);
+// While a session is on another thread's turn, an idle pool thread looks for preparation work
+// (SessionLog::prefault_ahead) this often.
+constexpr auto kHelpPoll = std::chrono::microseconds(500);
 }  // namespace
 
 // A reference the pool holds to a session, counted in its PoolHandle::holds (stop() waits
@@ -84,6 +87,9 @@ struct SequencerPool::Impl : std::enable_shared_from_this<SequencerPool::Impl> {
   std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers;   // guarded
   std::uint64_t next_order = 0;                                            // guarded
   bool stopping = false;                                                   // guarded
+  // Handles of the sessions on a pool thread's turn now, for idle threads to help (design §13).
+  std::vector<std::shared_ptr<SessionCore::PoolHandle>> serving;          // guarded
+  std::size_t next_help = 0;                                               // guarded
   std::vector<std::thread> threads;  // written before the first schedule and by ~SequencerPool
   // Sessions waiting in `ready`. Writer: any thread under `mutex` (relaxed stores); readers:
   // pool threads between batches (relaxed: a hint whether to requeue now or keep going; a
@@ -95,7 +101,7 @@ struct SequencerPool::Impl : std::enable_shared_from_this<SequencerPool::Impl> {
   // thread can only move to the ready queue between turns).
   std::atomic<std::int64_t> next_due{std::numeric_limits<std::int64_t>::max()};
   // Statistics: writers pool threads, readers stats() (relaxed: counters only).
-  std::atomic<std::uint64_t> turns{0}, requeues{0}, timed{0}, parks{0}, releases{0};
+  std::atomic<std::uint64_t> turns{0}, requeues{0}, timed{0}, parks{0}, releases{0}, helps{0};
 
   static std::int64_t ns(Clock::time_point t) noexcept { return t.time_since_epoch().count(); }
   // Under `mutex`.
@@ -155,19 +161,45 @@ struct SequencerPool::Impl : std::enable_shared_from_this<SequencerPool::Impl> {
         Ref s = std::move(ready.front());
         ready.pop_front();
         waiting.store(ready.size(), std::memory_order_relaxed);
+        std::shared_ptr<SessionCore::PoolHandle> handle = s.session()->pool_handle();
+        if (thread_count > 1) serving.push_back(handle);
         lock.unlock();
         turns.fetch_add(1, std::memory_order_relaxed);
         serve(s.session());  // drops the session itself when it closes
         s.drop();
         lock.lock();
+        if (thread_count > 1) serving.erase(std::find(serving.begin(), serving.end(), handle));
         continue;
       }
       if (stopping) return;
-      if (timers.empty())
+      // Nothing to serve: help a session another thread serves, then look again soon (its
+      // store's preparation, e.g. the MemoryStore's next arena block, design §13).
+      auto wake = timers.empty() ? Clock::time_point::max() : timers.top().when;
+      if (!serving.empty()) {
+        std::shared_ptr<SessionCore::PoolHandle> h = serving[next_help++ % serving.size()];
+        lock.unlock();
+        const bool helped = help(*h);
+        h.reset();
+        lock.lock();
+        if (helped) {
+          helps.fetch_add(1, std::memory_order_relaxed);
+          continue;
+        }
+        wake = std::min(wake, Clock::now() + kHelpPoll);
+      }
+      if (wake == Clock::time_point::max())
         changed.wait(lock);
       else
-        changed.wait_until(lock, timers.top().when);
+        changed.wait_until(lock, wake);
     }
+  }
+
+  // One bounded step of preparing the store of a session another thread serves. The handle's
+  // mutex keeps the session from finishing stop() meanwhile (order: handle mutex -> pool mutex;
+  // the pool mutex is not held here).
+  static bool help(SessionCore::PoolHandle& h) {
+    std::lock_guard hold(h.mutex);
+    return h.core != nullptr && h.core->log->prefault_ahead();
   }
 
   // A parked session that sequenced nothing since it parked gives its memory back. Claiming it
@@ -312,6 +344,7 @@ SequencerPool::Stats SequencerPool::stats() const noexcept {
   s.timers = impl_->timed.load(std::memory_order_relaxed);
   s.parks = impl_->parks.load(std::memory_order_relaxed);
   s.idle_releases = impl_->releases.load(std::memory_order_relaxed);
+  s.helps = impl_->helps.load(std::memory_order_relaxed);
   return s;
 }
 

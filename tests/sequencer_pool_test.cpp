@@ -383,3 +383,37 @@ TEST(SequencerPool, stoppedSessionReopensAtOnceAndContinuesItsSequence) {
   auto s = Session::open(pooled(store, "again", pool)).value();
   EXPECT_EQ(s.log().latest_sequence(), Sequence(3 * rounds));
 }
+
+// Design §13, "idle threads help": on a two-thread pool, while one thread serves a flooded
+// MemoryStore session, the other prepares that session's next arena block (helps > 0), and the
+// session's events stay exactly what was appended, in order.
+TEST(SequencerPool, idleThreadHelpsTheStoreOfTheSessionAnotherThreadServes) {
+  auto pool = pool_of(2);
+  auto store = MemoryStore::create();
+  Session s = Session::open(pooled(store, "hot", pool)).value();
+  Producer p = s.producer().value();
+  AppendOptions ao;
+  ao.on_full = FullPolicy::wait;
+  const std::string data(1000, 'x');
+  std::uint64_t appended = 0;
+  ASSERT_TRUE(eventually([&] {
+    for (int i = 0; i < 4096; ++i) {
+      std::string id = "e";
+      id.append(std::to_string(++appended));
+      EXPECT_TRUE(p.append(ev(EventType::message_streamed, "r", data, id), ao).ok());
+    }
+    return pool->stats().helps > 0;
+  })) << "no idle pool thread ever helped the hot session's store";
+  ASSERT_TRUE(s.stop().ok());
+  EXPECT_EQ(s.latest_sequence(), appended);
+  auto log = store->open("hot", OpenMode::read).value();
+  Sequence expect = 1;
+  ASSERT_TRUE(log->read(EventQuery{}, [&](const EventView& v) {
+                   EXPECT_EQ(v.sequence_number, expect);
+                   EXPECT_EQ(v.id, std::string("e").append(std::to_string(expect)));
+                   EXPECT_EQ(v.data, data);
+                   ++expect;
+                   return true;
+                 }).ok());
+  EXPECT_EQ(expect, appended + 1);
+}

@@ -72,6 +72,9 @@ void print_human(const BenchConfig& c, const BenchResult& r) {
   if (r.catchup_events > 0)
     std::printf("  catch-up        a subscriber read %llu stored events at %.2f M events/s\n",
                 static_cast<unsigned long long>(r.catchup_events), r.catchup_events_per_sec / 1e6);
+  if (r.idle_s > 0)
+    std::printf("  idle            %.1f s with every subscriber waiting and nothing appended: %.3f s CPU (process)\n",
+                r.idle_s, r.idle_cpu_s);
   if (r.churn_subscribers > 0)
     std::printf("  soak            %u churning subscribers: %llu joins/resumes, %llu lags, %llu events received\n",
                 r.churn_subscribers, static_cast<unsigned long long>(r.churn_joins),
@@ -146,6 +149,10 @@ nlohmann::ordered_json bench_json(const BenchConfig& c, const BenchResult& r) {
     j["catchup_events"] = r.catchup_events;
     j["catchup_events_per_sec"] = static_cast<std::uint64_t>(r.catchup_events_per_sec + 0.5);
   }
+  if (r.idle_s > 0) {
+    j["idle_s"] = r.idle_s;
+    j["idle_cpu_s"] = r.idle_cpu_s;
+  }
   j["checksum"] = r.checksum & 0xffff;
   j["thp_disabled"] = prctl(PR_GET_THP_DISABLE, 0, 0, 0, 0) == 1;
   return j;
@@ -195,6 +202,11 @@ void add_bench_command(CLI::App& app, std::function<int()>& run) {
       ->check(CLI::Range(-1, 1024));
   cmd->add_flag("--catch-up", cli->config.catch_up,
                 "Afterwards, a new subscriber reads the measured events from the store (lapped path)");
+  cmd->add_option("--idle-seconds", cli->config.idle_s,
+                  "Afterwards, every subscriber waits this long on the idle session; reports the process's CPU "
+                  "time meanwhile (a wait that spins shows here)")
+      ->check(CLI::Range(0.0, 3600.0))
+      ->capture_default_str();
   cmd->add_option("--sessions", cli->sessions,
                   "Many sessions: start N SessionServers (default options, one subscriber each); --rate is then "
                   "per active session, --duration the active phase (docs/performance.md \"Many sessions\")")

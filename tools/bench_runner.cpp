@@ -285,6 +285,26 @@ double catch_up(Eng& eng, Sequence from, Sequence to, std::uint64_t& errors) {
   return secs > 0 ? static_cast<double>(to - from + 1) / secs : 0;
 }
 
+// Every subscriber waits `seconds` for an event on the idle session (nothing is appended): the
+// process's CPU time (user + sys) meanwhile, which waits that spin or never park would show.
+template <class Sub>
+double idle_cpu(std::vector<Sub>& subs, double seconds) {
+  const auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+  rusage r0{};
+  getrusage(RUSAGE_SELF, &r0);
+  std::vector<std::thread> waiters;
+  for (auto& sub : subs)
+    waiters.emplace_back([&sub, deadline] {
+      bool failed = false;
+      auto ignore = [](const EventView&) {};
+      while (Clock::now() < deadline && !failed) sub.poll(ignore, deadline, failed);
+    });
+  for (auto& t : waiters) t.join();
+  rusage r1{};
+  getrusage(RUSAGE_SELF, &r1);
+  return tv_s(r1.ru_utime) - tv_s(r0.ru_utime) + tv_s(r1.ru_stime) - tv_s(r0.ru_stime);
+}
+
 template <class Eng>
 BenchResult run_with(const BenchConfig& c) {
   BenchResult r;
@@ -360,6 +380,10 @@ BenchResult run_with(const BenchConfig& c) {
   if (c.catch_up && last >= first) {
     r.catchup_events = last - first + 1;
     r.catchup_events_per_sec = catch_up(eng, first, last, r.errors);
+  }
+  if (c.idle_s > 0) {
+    r.idle_s = c.idle_s;
+    r.idle_cpu_s = idle_cpu(subs, c.idle_s);
   }
   subs.clear();
   eng.stop();

@@ -40,6 +40,7 @@ struct BenchConfig {
   unsigned sample_shift = 8;            ///< latency sample: 1 in 2^k events per producer
   std::int64_t warmup = -1;             ///< -1: min(events/10, 2M)
   bool catch_up = false;                ///< afterwards, a subscriber reads the measured round from the store
+  double idle_s = 0;                    ///< afterwards, the subscribers wait this long on the idle session
   /// Soak: subscribers that join, lag, leave and resume during the measured round
   /// (churn_subscriber.hpp); -1 = 2 when duration_s > 0, else 0.
   int churn_subscribers = -1;
@@ -76,6 +77,8 @@ struct BenchResult {
   std::uint64_t checksum = 0;
   double catchup_events_per_sec = 0;  ///< catch_up: events/s of a subscriber reading the store
   std::uint64_t catchup_events = 0;
+  double idle_s = 0;                  ///< idle_s: how long the subscribers waited on the idle session
+  double idle_cpu_s = 0;              ///< ... and the process's CPU time (user + sys) meanwhile
 };
 
 /// Checks the configuration; an empty string when it is usable, else what is wrong.

@@ -1,6 +1,8 @@
-// Short spin, then a few yields, before a thread parks (WaitStrategy::block). On a 2-core host
-// a long spin steals the core the awaited thread needs, so the spin is brief.
+// Short spin, then yields for a bounded window, before a thread parks (WaitStrategy::block). On
+// a 2-core host a long spin steals the core the awaited thread needs, so the spin is brief;
+// yielding gives the core away while staying awake for the next event.
 #pragma once
+#include <chrono>
 #include <thread>
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -18,19 +20,24 @@ inline void cpu_relax() noexcept {
 }
 
 inline constexpr int kSpinIterations = 128;
-inline constexpr int kYieldIterations = 4;
+/// How long a `block` waiter keeps yielding before it parks. Events arriving closer together
+/// than this (100 k/s is 10 µs apart) never find their waiter parked, so they cost no futex
+/// wake-up and no wait for a core to run the woken thread; an idle waiter parks after this
+/// long and then costs nothing (docs/design.md §8, docs/performance.md "Issue 14").
+inline constexpr std::chrono::microseconds kYieldWindow{50};
 
-/// True as soon as ready() holds; false after the spin and yield budget.
+/// True as soon as ready() holds; false once the spin and the yield window are over.
 template <class Ready>
 bool spin_then_yield(Ready&& ready) {
   for (int i = 0; i < kSpinIterations; ++i) {
     if (ready()) return true;
     cpu_relax();
   }
-  for (int i = 0; i < kYieldIterations; ++i) {
+  const auto until = std::chrono::steady_clock::now() + kYieldWindow;
+  do {
     if (ready()) return true;
     std::this_thread::yield();
-  }
+  } while (std::chrono::steady_clock::now() < until);
   return ready();
 }
 

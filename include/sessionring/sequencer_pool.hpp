@@ -36,6 +36,7 @@ class SequencerPool {
     std::uint64_t timers = 0;    ///< sessions rescheduled with a timer (store back-off, group commit)
     std::uint64_t parks = 0;     ///< sessions parked on their doorbell with nothing to do
     std::uint64_t idle_releases = 0;  ///< idle sessions that gave their ring pages and pop buffer back
+    std::uint64_t helps = 0;     ///< steps an idle thread spent preparing the store of a session another thread served
   };
 
   /// A new pool; Errc::validation_error for threads > 1024.

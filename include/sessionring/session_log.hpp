@@ -55,6 +55,12 @@ class SessionLog {
   /// microseconds at most, never blocking) of preparing for future appends, e.g. taking page
   /// faults ahead of time (MemoryStore). Returns false when there is nothing more to prepare.
   virtual bool prepare_append() noexcept { return false; }
+  /// Any thread, concurrently with the writer's append(): one small bounded step (like
+  /// prepare_append) of preparing memory the writer will need soon, done on a thread that has
+  /// nothing else to do — a pool thread helping the hot session another pool thread serves
+  /// (docs/design.md §13). Never touches memory the writer uses. Returns false when there is
+  /// nothing to prepare now.
+  virtual bool prefault_ahead() noexcept { return false; }
   /// Visits the events matching `query`, oldest first; `visit` returns false to stop early.
   virtual Status read(const EventQuery& query, FunctionRef<bool(const EventView&)> visit) const = 0;
 
