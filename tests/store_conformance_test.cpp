@@ -15,9 +15,21 @@ namespace {
 
 struct MemoryStoreFactory {
   static constexpr bool kDurable = false;
+  static constexpr Sequence kRetentionUnitEvents = 32;  // 4 KiB chunks hold ~29 test events
   static std::string name() { return "memory"; }
   std::shared_ptr<SessionStore> open() {
     if (!store) store = MemoryStore::create();
+    return store;
+  }
+  // Not durable: a fresh store (the retention tests open it before writing), with tiny chunks
+  // so that retention prunes (and reuses) them within the tests' few hundred events.
+  std::shared_ptr<SessionStore> open_with_retention(const RetentionPolicy& policy) {
+    MemoryStoreOptions o;
+    o.chunk_bytes = 4096;
+    o.retention = policy;
+    auto s = MemoryStore::create(std::move(o));
+    EXPECT_TRUE(s.ok()) << s.error();
+    store = s.ok() ? *s : nullptr;
     return store;
   }
   std::shared_ptr<MemoryStore> store;
@@ -58,6 +70,7 @@ struct SqliteStoreFactory {
 template <StoreFactory Inner>
 struct FaultInjectingFactory {
   static constexpr bool kDurable = Inner::kDurable;
+  static constexpr Sequence kRetentionUnitEvents = retention_unit_events<Inner>();
   static std::string name() { return "faults-off/" + Inner::name(); }
   std::shared_ptr<SessionStore> open() {
     auto inner_store = inner.open();
