@@ -174,8 +174,9 @@ Result<Event> MemorySessionLog::find_by_id(std::string_view id) const {
   for (;;) {
     const Sequence first = first_sequence();
     if (first > ids_from_ && first - ids_from_ > (hi >= first ? hi - first + 1 : 0)) {
-      ids_ = IdIndex();  // mostly pruned: forget it
+      ids_ = IdIndex();  // mostly pruned: forget it and index the live part again
       ids_from_ = first;
+      indexed_ = first - 1;
     }
     indexed_ = std::max(indexed_, first - 1);
     if (indexed_ >= hi) break;
