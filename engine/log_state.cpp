@@ -254,7 +254,12 @@ Error LogState::pruned(Sequence asked, Sequence first) const {
 }
 
 Error LogState::pruned_or(Sequence next, Error otherwise) const {
-  const Sequence first = first_.load(std::memory_order_acquire);  // (L4) pairs with (L3)
+  Sequence first = first_.load(std::memory_order_acquire);  // (L4) pairs with (L3)
+  if (next >= first && !has_writer_.load(std::memory_order_acquire)) {  // acquire: see has_writer_'s comment
+    // Following another process: its retention may have removed the file since our last
+    // refresh; its FIRST file (written before any removal) says so.
+    if (auto on_disk = read_first_sequence(cfg_.dir)) first = std::max(first, *on_disk);
+  }
   return next < first ? pruned(next, first) : std::move(otherwise);
 }
 
