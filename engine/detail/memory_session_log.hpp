@@ -1,7 +1,7 @@
 // MemorySessionLog: one MemoryStore session (engine/memory_store.cpp hands out handles to it).
 // Records live in arena chunks (MemoryChunk) listed by a ChunkDirectory; the writer publishes
 // with (M1), retention prunes whole chunks from the front (M2) and reuses them once no reader
-// pins them (M3)-(M6). docs/design.md §12 has the labels, docs/store.md "MemoryStore" the why.
+// pins them (M3)-(M6). docs/design.md §12 has the labels, docs/store.md "Retention" the why.
 #pragma once
 #include <sessionring/retention_policy.hpp>
 #include <sessionring/session_log.hpp>

@@ -1,7 +1,7 @@
 // MemoryStore: sessions kept in process memory. Readers never take a lock the writer needs:
 // records live in arena chunks and a chunk directory whose entries never move; a reader pins
 // the chunk it reads, so retention (which prunes and reuses whole chunks) never hands it
-// another session's bytes (docs/store.md "MemoryStore", docs/design.md §12 (M1)-(M8)).
+// another session's bytes (docs/store.md "Retention", docs/design.md §12 (M1)-(M8)).
 #pragma once
 #include <sessionring/memory_store_options.hpp>
 #include <sessionring/session_store.hpp>

@@ -1,5 +1,5 @@
 // Options of a MemoryStore (sessions in process memory). MemoryStore::create validates every
-// field and answers Errc::validation_error naming the option (docs/store.md "MemoryStore").
+// field and answers Errc::validation_error naming the option (docs/store.md "Retention").
 #pragma once
 #include <sessionring/result.hpp>
 #include <sessionring/retention_policy.hpp>
