@@ -338,6 +338,13 @@ Status LogWriter::append(const AppendBatch& batch) {
 
 void LogWriter::retain_locked(Sequence secured) {
   if (cfg_.retention.keeps_everything() || state_->failure_locked() != nullptr) return;
+  const auto now = std::chrono::steady_clock::now();
+  const bool check_age = cfg_.retention.max_age.count() > 0 && now >= next_age_check_;
+  // The common case without touching the segment list: nothing can go by events or age.
+  if (cfg_.retention.max_bytes == 0 && !check_age &&
+      (cfg_.retention.max_events == 0 || secured < state_->first_locked() ||
+       secured + 1 - state_->first_locked() < cfg_.retention.max_events + cfg_.retention.prune_unit))
+    return;
   const auto segs = state_->segments();
   if (segs.empty()) return;
   const Sequence written = written_.load(std::memory_order_relaxed);  // relaxed: the writer's own value
@@ -349,8 +356,6 @@ void LogWriter::retain_locked(Sequence secured) {
                                          : segs[i]->visible_end.load(std::memory_order_relaxed);  // relaxed: publisher's own value
     units[i].max_timestamp_ns = segs[i]->max_timestamp_ns;
   }
-  const auto now = std::chrono::steady_clock::now();
-  const bool check_age = cfg_.retention.max_age.count() > 0 && now >= next_age_check_;
   const std::int64_t now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
                                   std::chrono::system_clock::now().time_since_epoch()).count();
   std::size_t cut = retention_cut(units, cfg_.retention, check_age, now_ns);

@@ -29,6 +29,7 @@ Status MemorySessionLog::append(const AppendBatch& batch) {
     LiveChunk& head = live_.back();
     head.last = seq;
     head.bytes += rec.size();
+    live_bytes_ += rec.size();
     head.max_timestamp_ns = std::max(head.max_timestamp_ns, batch.events[i].timestamp_ns);
   }
   // (M1) seq_cst: publishes the records, offsets and directory entries above to readers (pairs
@@ -76,6 +77,11 @@ void MemorySessionLog::apply_retention(Sequence last) {
   const auto now = std::chrono::steady_clock::now();
   const bool check_age = policy_.max_age.count() > 0 && now >= next_age_check_;
   if (check_age) next_age_check_ = now + std::chrono::seconds(1);
+  // The common case costs O(1): nothing can go by events, bytes or age.
+  const Sequence first = first_.load(std::memory_order_relaxed);  // relaxed: the writer's own value
+  const bool by_events = policy_.max_events > 0 && last + 1 - first >= policy_.max_events + policy_.prune_unit;
+  const bool by_bytes = policy_.max_bytes > 0 && live_.size() > 1 && live_bytes_ > policy_.max_bytes;
+  if (!by_events && !by_bytes && !check_age) return;
   const std::int64_t now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
                                   std::chrono::system_clock::now().time_since_epoch()).count();
   const std::size_t cut = retention_cut(live_, policy_, check_age, now_ns);
@@ -85,6 +91,7 @@ void MemorySessionLog::apply_retention(Sequence last) {
   // a reader that pins such a chunk afterwards sees this value (M4) and reads nothing in it.
   first_.store(new_first, std::memory_order_seq_cst);
   for (std::size_t i = 0; i < cut; ++i) {
+    live_bytes_ -= live_.front().bytes;
     free_.push_back(live_.front().chunk);
     live_.pop_front();
   }

@@ -81,6 +81,8 @@ class LogState final : public ScanSink {
                    std::int64_t timestamp_ns);
   /// The segments, oldest first (retention's view of the units).
   std::vector<std::shared_ptr<Segment>> segments() const;
+  /// Publisher: the first available sequence.
+  Sequence first_locked() const noexcept { return first_.load(std::memory_order_relaxed); }  // relaxed: own value
   /// Loading: the first available sequence recorded in <dir>/FIRST. Before publish().
   void set_first_locked(Sequence first) noexcept;
   /// Retention: forgets the first `count` segments (the caller removes their files after

@@ -76,6 +76,7 @@ class MemorySessionLog final : public SessionLog {
   std::vector<std::unique_ptr<MemoryChunk>> chunks_;  // owns every chunk; they live as long as the log
   std::deque<LiveChunk> live_;   // chunks holding first_..latest_, oldest first; back(): being written
   bool head_open_ = false;       // live_.back() takes more records
+  std::uint64_t live_bytes_ = 0;  // record bytes in live_ (max_bytes)
   std::deque<MemoryChunk*> free_;  // pruned chunks waiting for reuse (faulted in)
   MemoryChunk* spare_ = nullptr;   // the next chunk, prepared by prepare_append()
   std::chrono::steady_clock::time_point next_age_check_{};
