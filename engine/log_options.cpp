@@ -2,6 +2,8 @@
 #include <sessionring/durability.hpp>
 #include <sessionring/log_store_options.hpp>
 
+#include "detail/retention_options.hpp"
+
 #include <string>
 
 namespace sessionring {
@@ -46,7 +48,7 @@ Status validate(const LogStoreOptions& o) {
                     in_range<ms>("flush_interval (ms)", o.flush_interval.count(), 1, 3'600'000),
                     in_range<ms>("poll_interval (ms)", o.poll_interval.count(), 1, 60'000)})
     if (!st) return st;
-  return {};
+  return detail::validate_retention_options(o.retention, o.session_retention, "LogStoreOptions");
 }
 
 }  // namespace sessionring

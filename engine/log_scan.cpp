@@ -10,6 +10,9 @@
 #include <filesystem>
 #include <system_error>
 
+#include <cerrno>
+#include <cstdio>
+
 #include <fcntl.h>
 
 namespace sessionring::detail {
@@ -38,6 +41,38 @@ Result<std::vector<std::pair<Sequence, std::string>>> list_segments(const std::s
   }
   std::sort(out.begin(), out.end());
   return out;
+}
+
+Result<Sequence> read_first_sequence(const std::string& dir) {
+  const std::string path = dir + "/FIRST";
+  auto f = File::open(path, O_RDONLY);
+  if (!f) return f.code() == Errc::not_found ? Result<Sequence>(Sequence{1}) : Result<Sequence>(f.error());
+  char buf[32] = {};
+  auto got = f->read_at(buf, sizeof buf - 1, 0);
+  if (!got) return got.error();
+  Sequence first = 0;
+  std::size_t i = 0;
+  for (; i < *got && buf[i] >= '0' && buf[i] <= '9' && first <= kMaxSequence; ++i)
+    first = first * 10 + static_cast<Sequence>(buf[i] - '0');
+  if (i == 0 || i >= *got || buf[i] != '\n' || first == 0 || first > kMaxSequence + 1)
+    return Error(Errc::damaged_store, "'" + path + "' does not hold a first sequence");
+  return first;
+}
+
+Status write_first_sequence(const std::string& dir, Sequence first, bool durable) {
+  const std::string tmp = dir + "/FIRST.tmp";
+  std::string text = std::to_string(first);
+  text.push_back('\n');
+  {
+    auto f = File::open(tmp, O_RDWR | O_CREAT | O_TRUNC, 0644);
+    if (!f) return f.error();
+    if (Status st = f->write_at(text.data(), text.size(), 0); !st) return st;
+    if (durable)
+      if (Status st = f->datasync(); !st) return st;
+  }
+  const std::string path = dir + "/FIRST";
+  if (::rename(tmp.c_str(), path.c_str()) != 0) return io_error("cannot rename to", path, errno);
+  return durable ? sync_directory(dir) : Status{};
 }
 
 Result<Sequence> read_segment_header(const File& file) {
@@ -87,9 +122,21 @@ Result<bool> secured_later(const File& file, std::uint64_t from, std::uint64_t s
 Result<ScanResult> scan_session(const std::string& dir, std::size_t read_chunk, ScanDepth depth, ScanSink* sink) {
   auto listed = list_segments(dir);
   if (!listed) return listed.error();
-  const auto& segs = *listed;
+  auto first_available = read_first_sequence(dir);
+  if (!first_available) return first_available.error();
   ScanResult r;
+  r.first = *first_available;
+  // Segments named below the first available were pruned whole (FIRST is written before they
+  // are removed, and always names a segment start or the sequence after the last): leftovers.
+  std::vector<std::pair<Sequence, std::string>> segs;
+  for (auto& seg : *listed) {
+    if (seg.first < r.first)
+      r.pruned_leftovers.push_back(std::move(seg.second));
+    else
+      segs.push_back(std::move(seg));
+  }
   r.segments = static_cast<std::uint32_t>(segs.size());
+  r.latest = r.first - 1;  // a session pruned to nothing continues after it (INV-1)
   auto problem = [&](ScanResult::Tail tail, const std::string& file, std::uint64_t offset, std::string why,
                      bool last) {
     r.tail = tail;
@@ -98,7 +145,7 @@ Result<ScanResult> scan_session(const std::string& dir, std::size_t read_chunk, 
     r.problem = std::move(why);
     r.in_last_segment = last;
   };
-  Sequence expected = 1;  // next sequence the log must hold (INV-1)
+  Sequence expected = r.first;  // next sequence the log must hold (INV-1)
   for (std::size_t i = 0; i < segs.size(); ++i) {
     const auto& [name_first, path] = segs[i];
     const bool last = i + 1 == segs.size();
@@ -133,7 +180,8 @@ Result<ScanResult> scan_session(const std::string& dir, std::size_t read_chunk, 
       continue;
     }
     if (*first != expected) {
-      const std::string prev = i == 0 ? std::string("the log start") : segs[i - 1].second;
+      const std::string prev =
+          i == 0 ? std::string(r.first > 1 ? "the first available sequence (FIRST)" : "the log start") : segs[i - 1].second;
       problem(ScanResult::Tail::damaged, path, 0,
               *first > expected ? "sequences " + std::to_string(expected) + ".." + std::to_string(*first - 1) +
                                       " are missing (no segment holds them; previous: " + prev + ")"

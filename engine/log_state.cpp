@@ -46,7 +46,8 @@ std::shared_ptr<Segment> LogState::last_segment() const {
 }
 
 void LogState::note_record(Segment& seg, Sequence seq, std::uint64_t offset, std::size_t frame_bytes,
-                           std::string_view id) {
+                           std::string_view id, std::int64_t timestamp_ns) {
+  seg.max_timestamp_ns = std::max(seg.max_timestamp_ns, timestamp_ns);
   if (records_since_entry_ >= cfg_.index_every_records || bytes_since_entry_ >= cfg_.index_every_bytes) {
     std::lock_guard lock(segments_mutex_);
     seg.index.push_back({seq, offset});
@@ -56,6 +57,38 @@ void LogState::note_record(Segment& seg, Sequence seq, std::uint64_t offset, std
   ++records_since_entry_;
   bytes_since_entry_ += frame_bytes;
   pending_ids_.emplace_back(IdIndex::hash(id), seq);
+}
+
+std::vector<std::shared_ptr<Segment>> LogState::segments() const {
+  std::lock_guard lock(segments_mutex_);
+  return segments_;
+}
+
+void LogState::set_first_locked(Sequence first) noexcept {
+  first_.store(first, std::memory_order_seq_cst);  // (L3) pairs with (L4)
+}
+
+void LogState::prune_front_locked(std::size_t count, Sequence first) {
+  const Sequence before = first_.load(std::memory_order_relaxed);  // relaxed: the publisher's own value
+  // (L3) seq_cst: before the segments leave the list and their files are removed: a reader that
+  // then misses a segment or its file reloads first_ (L4) and answers pruned, never damage.
+  first_.store(first, std::memory_order_seq_cst);
+  {
+    std::lock_guard lock(segments_mutex_);
+    count = std::min(count, segments_.size());
+    segments_.erase(segments_.begin(), segments_.begin() + static_cast<std::ptrdiff_t>(count));
+  }
+  std::unique_lock lock(ids_mutex_);
+  if (!ids_active_) return;
+  // The id index keeps entries of pruned events (find_by_id skips them); once they outnumber
+  // the live ones it is dropped and rebuilt by the next find_by_id.
+  ids_pruned_ += first - before;
+  const Sequence hi = secured_.load(std::memory_order_relaxed);  // relaxed: the publisher's own value
+  if (ids_pruned_ > (hi >= first ? hi - first + 1 : 0)) {
+    ids_ = IdIndex();
+    ids_active_ = false;
+    ids_pruned_ = 0;
+  }
 }
 
 void LogState::publish(Sequence seq) {
@@ -90,7 +123,12 @@ Status LogState::activate_ids() {
     return true;
   };
   EventQuery all;
-  if (Status st = read(all, add); !st) return st;
+  all.after = first() - 1;
+  for (Status st = read(all, add); !st; st = read(all, add)) {
+    if (st.code() != Errc::pruned) return st;
+    built = IdIndex();  // retention ran under our feet: start again from the first available
+    all.after = first() - 1;
+  }
   // ... and the records published meanwhile, with the publish mutex held: secured_ cannot
   // move, and in Durability::none what the writer still holds in user space is handed to the
   // OS first (read() did that for what it read; skipping it here read a file that ended before
@@ -101,10 +139,11 @@ Status LogState::activate_ids() {
   if (flushed_.load(std::memory_order_relaxed) < hi && flusher_ != nullptr)  // relaxed: the mutex orders it
     if (Status st = flusher_->flush_locked(); !st) return st;
   std::unique_lock lock(ids_mutex_);
-  all.after = done;
+  all.after = std::max(done, first_.load(std::memory_order_relaxed) - 1);  // relaxed: the publish mutex orders it
   if (Status st = read_records(all, hi, add); !st) return st;
   ids_ = std::move(built);
   ids_active_ = true;
+  ids_pruned_ = 0;
   return {};
 }
 
@@ -154,7 +193,8 @@ void LogState::on_segment(const std::string& path, Sequence first, std::uint64_t
 
 void LogState::on_record(Sequence seq, std::uint64_t offset, std::size_t frame_bytes,
                          std::span<const std::byte> payload) {
-  note_record(*last_segment(), seq, offset, frame_bytes, EventRecord::id_of(payload.data()));
+  note_record(*last_segment(), seq, offset, frame_bytes, EventRecord::id_of(payload.data()),
+              EventRecord::timestamp_of(payload.data()));
   if (pending_ids_.size() >= 65536) {  // bound the staging vector while loading a long log
     std::unique_lock lock(ids_mutex_);
     if (ids_active_)
@@ -187,6 +227,11 @@ Sequence LogState::latest() noexcept {
   return secured_.load(std::memory_order_acquire);  // (L2) pairs with (L1)
 }
 
+Sequence LogState::first() noexcept {
+  refresh();
+  return first_.load(std::memory_order_acquire);  // (L4) pairs with (L3)
+}
+
 LogState::Position LogState::locate(Sequence seq) const {
   std::lock_guard lock(segments_mutex_);
   auto it = std::upper_bound(segments_.begin(), segments_.end(), seq,
@@ -203,6 +248,21 @@ Error LogState::damaged(const std::string& file, std::uint64_t offset, const std
                "session '" + cfg_.session_id + "': " + file + " offset " + std::to_string(offset) + ": " + why);
 }
 
+Error LogState::pruned(Sequence asked, Sequence first) const {
+  return Error(Errc::pruned, "session '" + cfg_.session_id + "': sequence " + std::to_string(asked) +
+                                 " was pruned by retention; the first available is " + std::to_string(first));
+}
+
+Error LogState::pruned_or(Sequence next, Error otherwise) const {
+  Sequence first = first_.load(std::memory_order_acquire);  // (L4) pairs with (L3)
+  if (next >= first && !has_writer_.load(std::memory_order_acquire)) {  // acquire: see has_writer_'s comment
+    // Following another process: its retention may have removed the file since our last
+    // refresh; its FIRST file (written before any removal) says so.
+    if (auto on_disk = read_first_sequence(cfg_.dir)) first = std::max(first, *on_disk);
+  }
+  return next < first ? pruned(next, first) : std::move(otherwise);
+}
+
 Status LogState::ensure_flushed(Sequence seq) {
   if (flushed_.load(std::memory_order_acquire) >= seq) return {};  // (F2) pairs with (F1)
   std::lock_guard lock(publish_mutex_);
@@ -215,6 +275,8 @@ Status LogState::ensure_flushed(Sequence seq) {
 Status LogState::read(const EventQuery& q, FunctionRef<bool(const EventView&)> visit) {
   refresh();
   const Sequence hi = secured_.load(std::memory_order_acquire);  // (L2) pairs with (L1)
+  const Sequence first = first_.load(std::memory_order_acquire);  // (L4) pairs with (L3)
+  if (q.after < first - 1) return pruned(q.after + 1, first);
   const Sequence last = std::min(hi, q.before == 0 ? 0 : q.before - 1);
   if (q.after >= last) return {};
   if (Status st = ensure_flushed(last); !st) return st;
@@ -227,13 +289,13 @@ Status LogState::read_records(const EventQuery& q, Sequence last, FunctionRef<bo
   const bool all = q.filter.matches_everything();
   while (next <= last) {
     const Position pos = locate(next);
-    if (!pos.segment) return damaged(cfg_.dir, 0, "no segment holds sequence " + std::to_string(next));
+    if (!pos.segment) return pruned_or(next, damaged(cfg_.dir, 0, "no segment holds sequence " + std::to_string(next)));
     const Segment& seg = *pos.segment;
     // Acquire: pairs with the publisher's release store, which precedes (L1); covers `last`.
     const std::uint64_t end = seg.visible_end.load(std::memory_order_acquire);
     auto file = File::open(seg.path, O_RDONLY);
     if (!file) {
-      if (file.code() == Errc::not_found) return damaged(seg.path, 0, "segment file is missing");
+      if (file.code() == Errc::not_found) return pruned_or(next, damaged(seg.path, 0, "segment file is missing"));
       return file.error();
     }
     file->set_fault_injector(cfg_.faults.get());
@@ -297,7 +359,7 @@ Result<Event> LogState::find_by_id(std::string_view id) {
           if (v.id == id) found = v.to_event();
           return false;
         });
-        !st)
+        !st && st.code() != Errc::pruned)  // a pruned candidate is not this id any more
       return st.error();
     if (found) return std::move(*found);
   }
@@ -366,7 +428,7 @@ Result<bool> LogState::refresh_segment(Segment& seg, Sequence limit) {
   // writer's commit mark: a frame above it may still be undone (issue 12, defect 4).
   while (next <= limit && reader.next() == FrameReader::Step::record && reader.header().sequence == next) {
     note_record(seg, next, reader.frame_offset(), lf::kFrameHeaderBytes + reader.payload().size(),
-                EventRecord::id_of(reader.payload().data()));
+                EventRecord::id_of(reader.payload().data()), EventRecord::timestamp_of(reader.payload().data()));
     ++next;
     end = reader.position();
   }
@@ -377,7 +439,29 @@ Result<bool> LogState::refresh_segment(Segment& seg, Sequence limit) {
   return true;
 }
 
+Status LogState::follow_first_locked() {
+  auto first = read_first_sequence(cfg_.dir);
+  if (!first) return first.error();
+  const Sequence now = first_.load(std::memory_order_relaxed);  // relaxed: the publisher's own value
+  if (*first <= now) return {};
+  std::size_t count = 0;
+  {
+    // FIRST names a segment start or the sequence after the last: a segment starting below it
+    // is wholly pruned.
+    std::lock_guard lock(segments_mutex_);
+    while (count < segments_.size() && segments_[count]->first_sequence < *first) ++count;
+  }
+  prune_front_locked(count, *first);
+  // Pruned before this follower saw them: the writer's sequence went on (INV-1).
+  if (secured_.load(std::memory_order_relaxed) + 1 < *first) {  // relaxed: the publisher's own value
+    set_flushed(*first - 1);
+    publish(*first - 1);
+  }
+  return {};
+}
+
 Status LogState::refresh_locked() {
+  if (Status st = follow_first_locked(); !st) return st;
   const Sequence limit = refresh_limit_locked();
   auto seg = last_segment();
   auto next_segment = [&]() -> Result<bool> {

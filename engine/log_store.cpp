@@ -9,6 +9,7 @@
 #include "detail/log_scan.hpp"
 #include "detail/log_state.hpp"
 #include "detail/log_writer.hpp"
+#include "detail/retention_options.hpp"
 
 #include <algorithm>
 #include <filesystem>
@@ -45,6 +46,7 @@ class LogHandle final : public SessionLog {
     return writer_->append(batch);
   }
   Sequence latest_sequence() const noexcept override { return state_->latest(); }
+  Sequence first_sequence() const noexcept override { return state_->first(); }
   Sequence written_sequence() const noexcept override { return writer_ ? writer_->written() : state_->latest(); }
   Status read(const EventQuery& q, FunctionRef<bool(const EventView&)> visit) const override {
     return state_->read(q, visit);
@@ -159,6 +161,7 @@ Result<std::shared_ptr<SessionLog>> LogStore::open(std::string_view session_id, 
     if (scan->tail == detail::ScanResult::Tail::damaged) return scan->damage_error(session_id);
     {
       std::lock_guard lock(state->publish_mutex());
+      state->set_first_locked(scan->first);
       state->set_flushed(scan->latest);
       state->publish(scan->latest);
     }
@@ -184,8 +187,12 @@ Result<std::shared_ptr<SessionLog>> LogStore::open(std::string_view session_id, 
     return scan->damage_error(session_id);
   if (scan->tail != detail::ScanResult::Tail::clean)
     if (Status st = cut_tail(*scan, durable, dir); !st) return st.error();
+  // Segments a crash left behind a prune (FIRST written, files not yet removed).
+  for (const std::string& path : scan->pruned_leftovers)
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT) return detail::io_error("cannot remove", path, errno);
   {
     std::lock_guard guard(state->publish_mutex());
+    state->set_first_locked(scan->first);
     state->set_flushed(scan->latest);
     state->publish(scan->latest);
   }
@@ -196,6 +203,7 @@ Result<std::shared_ptr<SessionLog>> LogStore::open(std::string_view session_id, 
   wc.flush_interval = o.flush_interval;
   wc.background_sync = o.background_sync;
   wc.faults = o.fault_injector;
+  wc.retention = detail::retention_for(session_id, o.retention, o.session_retention);
   auto writer = LogWriter::start(state, wc, std::move(*lock));
   if (!writer) return writer.error();
   state_->remember(session_id, state, true);
@@ -215,8 +223,9 @@ Result<std::shared_ptr<SessionLog>> LogStore::open_intact_prefix(std::string_vie
       return Error(Errc::not_found, "log store '" + state_->root + "' has no session '" + std::string(session_id) + "'");
     return scan.error();
   }
+  report.intact.first_sequence = scan->first;
   report.intact.latest_sequence = scan->latest;
-  report.intact.event_count = scan->latest;
+  report.intact.event_count = scan->latest + 1 - scan->first;
   report.intact.bytes = scan->bytes;
   report.intact.segment_count = scan->segments;
   const bool damaged = scan->tail == detail::ScanResult::Tail::damaged;
@@ -230,6 +239,7 @@ Result<std::shared_ptr<SessionLog>> LogStore::open_intact_prefix(std::string_vie
   if (damaged) state->freeze();  // before the state is shared: no refresh past the damage
   {
     std::lock_guard lock(state->publish_mutex());
+    state->set_first_locked(scan->first);
     state->set_flushed(scan->latest);
     state->publish(scan->latest);
     if (damaged) state->fail(scan->damage_error(session_id));  // what wait_for past the prefix answers
@@ -261,7 +271,8 @@ Result<SessionInfo> LogStore::info(std::string_view session_id) const {
   info.session_id = std::string(session_id);
   if (auto live = state_->find_live(session_id)) {
     info.latest_sequence = live->latest();
-    info.event_count = info.latest_sequence;
+    info.first_sequence = live->first();
+    info.event_count = info.latest_sequence + 1 - info.first_sequence;
     info.bytes = live->visible_bytes();
     info.segment_count = live->segment_count();
     return info;
@@ -276,8 +287,9 @@ Result<SessionInfo> LogStore::info(std::string_view session_id) const {
   // Damage in what info() read (a segment header, or the last segment's records): reported,
   // never a silently shorter session. Damage in the records of earlier segments needs verify().
   if (scan->tail == detail::ScanResult::Tail::damaged) return scan->damage_error(session_id);
+  info.first_sequence = scan->first;
   info.latest_sequence = scan->latest;
-  info.event_count = scan->latest;
+  info.event_count = scan->latest + 1 - scan->first;
   info.bytes = scan->bytes;
   info.segment_count = scan->segments;
   return info;
@@ -294,8 +306,9 @@ Result<VerifyReport> LogStore::verify(std::string_view session_id) const {
   }
   VerifyReport r;
   r.intact.session_id = std::string(session_id);
+  r.intact.first_sequence = scan->first;
   r.intact.latest_sequence = scan->latest;
-  r.intact.event_count = scan->latest;
+  r.intact.event_count = scan->latest + 1 - scan->first;
   r.intact.bytes = scan->bytes;
   r.intact.segment_count = scan->segments;
   if (scan->tail != detail::ScanResult::Tail::clean) {

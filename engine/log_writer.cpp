@@ -3,6 +3,8 @@
 #include "detail/log_writer.hpp"
 
 #include "detail/log_format.hpp"
+#include "detail/log_scan.hpp"
+#include "detail/retention_cut.hpp"
 
 #include <sessionring/event_record.hpp>
 
@@ -262,6 +264,14 @@ Status LogWriter::append(const AppendBatch& batch) {
     if (stop_) return Status(Errc::stopped, "session '" + state_->session_id() + "': the log's writer is closing");
   }
   if (Status st = ensure_mark_locked(); !st) return st;  // nothing written yet
+  // Until this returns, the sync thread leaves retention alone (a roll may release the mutex).
+  struct Appending {
+    bool& flag;
+    explicit Appending(bool& f) : flag(f) { flag = true; }
+    Appending(const Appending&) = delete;
+    Appending& operator=(const Appending&) = delete;
+    ~Appending() { flag = false; }
+  } appending(appending_);
   const Undo undo = capture();
   batch_created_ = 0;
   rolled_old_ = synced_old_ = false;
@@ -279,7 +289,7 @@ Status LogWriter::append(const AppendBatch& batch) {
     }
     const std::uint64_t offset = file_end_ + pending_size_;
     append_frame(rec, seq);
-    state_->note_record(*segment_, seq, offset, frame, EventRecord::id_of(rec.data()));
+    state_->note_record(*segment_, seq, offset, frame, EventRecord::id_of(rec.data()), EventRecord::timestamp_of(rec.data()));
   }
   const Sequence last = batch.last_sequence();
   switch (cfg_.durability) {
@@ -287,6 +297,7 @@ Status LogWriter::append(const AppendBatch& batch) {
       if (pending_size_ >= cfg_.buffer_bytes)
         if (Status st = write_pending_locked(); !st) return fail_batch(st);  // earlier batches stay pending
       written_.store(last, std::memory_order_relaxed);  // relaxed: see the declaration
+      retain_locked(last);    // before publishing: a reader woken by it sees the new first too
       state_->publish(last);  // none secures nothing more than acceptance (docs/store.md)
       mark_locked();          // what of it is on the OS
       if (pending_size_ > 0 && (undo.pending == 0 || rolled_old_)) {
@@ -301,12 +312,14 @@ Status LogWriter::append(const AppendBatch& batch) {
       if (Status st = write_pending_locked(); !st) return fail_batch(st);
       written_.store(last, std::memory_order_relaxed);  // relaxed: see the declaration
       mark_locked();  // before readers in this process: a follower never lags them by design
+      retain_locked(last);
       state_->publish(last);
       return {};
     case Durability::fsync:
       if (Status st = write_pending_locked(); !st) return fail_batch(st);
       if (cfg_.background_sync) {
         written_.store(last, std::memory_order_relaxed);  // relaxed: see the declaration
+        retain_locked(synced_);  // what the sync thread secured while a roll released the mutex
         cv_.notify_all();  // the sync thread publishes once the fdatasync covering `last` returns
         return {};
       }
@@ -316,10 +329,61 @@ Status LogWriter::append(const AppendBatch& batch) {
       written_.store(last, std::memory_order_relaxed);  // relaxed: see the declaration
       synced_ = last;
       mark_locked();
+      retain_locked(last);
       state_->publish(last);
       return {};
   }
   return {};
+}
+
+void LogWriter::retain_locked(Sequence secured) {
+  if (cfg_.retention.keeps_everything() || state_->failure_locked() != nullptr) return;
+  const auto now = std::chrono::steady_clock::now();
+  const bool check_age = cfg_.retention.max_age.count() > 0 && now >= next_age_check_;
+  // The common case without touching the segment list: nothing can go by events or age.
+  if (cfg_.retention.max_bytes == 0 && !check_age &&
+      (cfg_.retention.max_events == 0 || secured < state_->first_locked() ||
+       secured + 1 - state_->first_locked() < cfg_.retention.max_events + cfg_.retention.prune_unit))
+    return;
+  const auto segs = state_->segments();
+  if (segs.empty()) return;
+  const Sequence written = written_.load(std::memory_order_relaxed);  // relaxed: the writer's own value
+  std::vector<RetentionUnit> units(segs.size());
+  for (std::size_t i = 0; i < segs.size(); ++i) {
+    units[i].first = segs[i]->first_sequence;
+    units[i].last = i + 1 < segs.size() ? segs[i + 1]->first_sequence - 1 : written;
+    units[i].bytes = segs[i] == segment_ ? file_end_ + pending_size_
+                                         : segs[i]->visible_end.load(std::memory_order_relaxed);  // relaxed: publisher's own value
+    units[i].max_timestamp_ns = segs[i]->max_timestamp_ns;
+  }
+  const std::int64_t now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                  std::chrono::system_clock::now().time_since_epoch()).count();
+  std::size_t cut = retention_cut(units, cfg_.retention, check_age, now_ns);
+  // Only what is secured goes: a record waiting for its fdatasync is never pruned. The age
+  // check counts as done (next one in a second) only when that did not hold it back.
+  const std::size_t wanted = cut;
+  while (cut > 0 && units[cut - 1].last > secured) --cut;
+  if (check_age && cut == wanted) next_age_check_ = now + std::chrono::seconds(1);
+  if (cut == segs.size()) {
+    // Every record is old (max_age): the current segment goes too, once everything in it is on
+    // the OS; the next append starts a segment at written + 1.
+    if (segs.back() != segment_ || (pending_size_ > 0 && !write_pending_locked()) || syncing_) --cut;
+  }
+  if (cut == 0) return;
+  const Sequence first = cut < segs.size() ? segs[cut]->first_sequence : written + 1;
+  // FIRST before any file goes: a crash in between leaves leftovers the next open removes,
+  // never a missing first segment that recovery would call damage.
+  if (!write_first_sequence(state_->dir(), first, cfg_.durability == Durability::fsync)) return;  // retried next batch
+  state_->prune_front_locked(cut, first);  // (L3)
+  if (cut == segs.size()) {
+    segment_.reset();
+    file_.reset();
+    file_end_ = 0;
+    unsynced_.clear();
+    synced_end_ = 0;
+  }
+  for (std::size_t i = 0; i < cut; ++i) ::unlink(segs[i]->path.c_str());  // a failure leaves a leftover
+  if (cfg_.durability == Durability::fsync) (void)sync_directory(state_->dir());
 }
 
 Status LogWriter::flush_locked() { return write_pending_locked(); }  // a failure leaves the records pending
@@ -387,6 +451,7 @@ void LogWriter::sync_loop(std::unique_lock<std::mutex>& lock) {
       state_->recover();
     }
     mark_locked();
+    if (!appending_) retain_locked(synced_);  // else a roll waits in append() with the mutex released
     state_->publish(synced_);
     cv_.notify_all();  // appends waiting for room in unsynced_
   }

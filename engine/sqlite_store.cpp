@@ -7,6 +7,7 @@
 #include <sessionring/sqlite_store.hpp>
 
 #include "detail/log_file.hpp"
+#include "detail/retention_options.hpp"
 #include "detail/wait_gate.hpp"
 
 #include <sqlite3.h>
@@ -35,12 +36,16 @@ Status validate(const SqliteStoreOptions& o) {
   if (busy < 1 || busy > 600'000)
     return Status(Errc::validation_error, "SqliteStoreOptions::busy_timeout (ms) = " + std::to_string(busy) +
                                               " is outside [1, 600000]");
-  if (Status st = validate(o.retention, "SqliteStoreOptions::retention"); !st) return st;
-  for (const auto& [id, policy] : o.session_retention) {
-    if (Status st = validate_session_id(id); !st)
-      return Status(Errc::validation_error, "SqliteStoreOptions::session_retention: " + st.error().message());
-    if (Status st = validate(policy, "SqliteStoreOptions::session_retention['" + id + "']"); !st) return st;
-  }
+  if (Status st = detail::validate_retention_options(o.retention, o.session_retention, "SqliteStoreOptions"); !st)
+    return st;
+  // No byte accounting here (the SQL pages are not a session's own): max_bytes is refused, not ignored.
+  if (o.retention.max_bytes != 0)
+    return Status(Errc::validation_error, "SqliteStoreOptions::retention.max_bytes is not supported by SqliteStore "
+                                          "(use max_events or max_age)");
+  for (const auto& [id, policy] : o.session_retention)
+    if (policy.max_bytes != 0)
+      return Status(Errc::validation_error, "SqliteStoreOptions::session_retention['" + id +
+                                                "'].max_bytes is not supported by SqliteStore (use max_events or max_age)");
   const auto poll = o.poll_interval.count();
   if (poll < 1 || poll > 60'000)
     return Status(Errc::validation_error, "SqliteStoreOptions::poll_interval (ms) = " + std::to_string(poll) +

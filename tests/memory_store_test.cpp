@@ -3,7 +3,7 @@
 // after/before/filter/limit, find_by_id, the wait_for long poll, session id validation.
 #include "oracle.hpp"
 
-#include "detail/record_index.hpp"
+#include "detail/published_array.hpp"
 
 #include <gtest/gtest.h>
 
@@ -290,8 +290,8 @@ TEST(MemoryStore, waitForWakesOnAppendFromAnotherThread) {
 }
 
 TEST(MemoryStore, readersRunConcurrentlyWithTheWriter) {
-  // Readers read everything published while the writer appends (RecordIndex levels are
-  // allocated under their feet); each read sees a contiguous prefix with intact records.
+  // Readers read everything published while the writer appends (chunks and directory levels
+  // are allocated under their feet); each read sees a contiguous prefix with intact records.
   auto store = MemoryStore::create();
   auto log = writer(*store);
   const Sequence n = scaled(60000, 400000, 5000);
@@ -356,23 +356,23 @@ TEST(MemoryStore, prepareAppendIsBoundedAndNeverAltersStoredOrLaterEvents) {
   EXPECT_FALSE((*reader)->prepare_append());
 }
 
-TEST(RecordIndex, prefaultCoversEntriesWithoutSettingThem) {
-  detail::RecordIndex ix;
+TEST(PublishedArray, prefaultCoversEntriesWithoutSettingThem) {
+  detail::PublishedArray<const std::byte*> ix;
   std::size_t covered = 0;
-  for (Sequence s = 1; s <= 20000; s += covered) covered = ix.prefault(s, 4096);
-  for (Sequence s = 1; s <= 20000; ++s) ASSERT_EQ(ix.get(s), nullptr) << s;  // still empty
+  for (std::size_t i = 0; i < 20000; i += covered) covered = ix.prefault(i, 4096);
+  for (std::size_t i = 0; i < 20000; ++i) ASSERT_EQ(ix.get(i), nullptr) << i;  // still empty
   std::vector<std::byte> bytes(20000);
-  for (Sequence s = 1; s <= 20000; ++s) ix.set(s, &bytes[s - 1]);
-  for (Sequence s = 1; s <= 20000; ++s) ASSERT_EQ(ix.get(s), &bytes[s - 1]) << s;
-  EXPECT_EQ(ix.prefault(1024, 4096), 1u);  // stops at the end of level 0 (1024 entries)
+  for (std::size_t i = 0; i < 20000; ++i) ix.set(i, &bytes[i]);
+  for (std::size_t i = 0; i < 20000; ++i) ASSERT_EQ(ix.get(i), &bytes[i]) << i;
+  EXPECT_EQ(ix.prefault(1023, 4096), 1u);  // stops at the end of level 0 (1024 entries)
 }
 
-TEST(RecordIndex, mapsEverySequenceAcrossLevels) {
-  detail::RecordIndex ix;
+TEST(PublishedArray, mapsEveryIndexAcrossLevels) {
+  detail::PublishedArray<const std::byte*> ix;
   std::vector<std::byte> bytes(5000);
-  for (Sequence s = 1; s <= 5000; ++s) ix.set(s, &bytes[s - 1]);
-  for (Sequence s = 1; s <= 5000; ++s) ASSERT_EQ(ix.get(s), &bytes[s - 1]) << s;
-  EXPECT_EQ(ix.get(5001), nullptr);         // same level, not set
+  for (std::size_t i = 0; i < 5000; ++i) ix.set(i, &bytes[i]);
+  for (std::size_t i = 0; i < 5000; ++i) ASSERT_EQ(ix.get(i), &bytes[i]) << i;
+  EXPECT_EQ(ix.get(5000), nullptr);         // same level, not set
   EXPECT_EQ(ix.get(1u << 20), nullptr);     // level never allocated
 }
 

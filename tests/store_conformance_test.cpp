@@ -1,6 +1,6 @@
 // The store conformance suite (tests/store_conformance.hpp) over every store of this
 // repository: MemoryStore, LogStore at each durability level, SqliteStore (buffered, fsync), and FaultInjectingStore (no fault
-// configured) over each. A new store adds one factory and one INSTANTIATE line (docs/store.md
+// configured) over each. Every store here has retention: the retention tests run for all of them. A new store adds one factory and one INSTANTIATE line (docs/store.md
 // "Writing a store").
 #include "store_conformance.hpp"
 
@@ -15,9 +15,21 @@ namespace {
 
 struct MemoryStoreFactory {
   static constexpr bool kDurable = false;
+  static constexpr Sequence kRetentionUnitEvents = 32;  // 4 KiB chunks hold ~29 test events
   static std::string name() { return "memory"; }
   std::shared_ptr<SessionStore> open() {
     if (!store) store = MemoryStore::create();
+    return store;
+  }
+  // Not durable: a fresh store (the retention tests open it before writing), with tiny chunks
+  // so that retention prunes (and reuses) them within the tests' few hundred events.
+  std::shared_ptr<SessionStore> open_with_retention(const RetentionPolicy& policy) {
+    MemoryStoreOptions o;
+    o.chunk_bytes = 4096;
+    o.retention = policy;
+    auto s = MemoryStore::create(std::move(o));
+    EXPECT_TRUE(s.ok()) << s.error();
+    store = s.ok() ? *s : nullptr;
     return store;
   }
   std::shared_ptr<MemoryStore> store;
@@ -26,10 +38,22 @@ struct MemoryStoreFactory {
 template <Durability D, bool BackgroundSync = true>
 struct LogStoreFactory {
   static constexpr bool kDurable = true;
+  static constexpr Sequence kRetentionUnitEvents = 32;  // 4 KiB segments hold ~23 test events
   static std::string name() { return "log/" + std::string(to_string(D)); }
   std::shared_ptr<SessionStore> open() {
     LogStoreOptions o = options_in(dir, D);
     o.background_sync = BackgroundSync;
+    auto s = LogStore::open(std::move(o));
+    EXPECT_TRUE(s.ok()) << s.error();
+    return s.ok() ? *s : nullptr;
+  }
+  // The same files with a policy, and 4 KiB segments so that retention removes some within
+  // the tests' few hundred events.
+  std::shared_ptr<SessionStore> open_with_retention(const RetentionPolicy& policy) {
+    LogStoreOptions o = options_in(dir, D);
+    o.background_sync = BackgroundSync;
+    o.segment_bytes = 4096;
+    o.retention = policy;
     auto s = LogStore::open(std::move(o));
     EXPECT_TRUE(s.ok()) << s.error();
     return s.ok() ? *s : nullptr;
@@ -58,6 +82,7 @@ struct SqliteStoreFactory {
 template <StoreFactory Inner>
 struct FaultInjectingFactory {
   static constexpr bool kDurable = Inner::kDurable;
+  static constexpr Sequence kRetentionUnitEvents = retention_unit_events<Inner>();
   static std::string name() { return "faults-off/" + Inner::name(); }
   std::shared_ptr<SessionStore> open() {
     auto inner_store = inner.open();

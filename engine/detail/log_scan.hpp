@@ -42,7 +42,12 @@ struct ScanResult {
   std::uint64_t tail_bytes = 0;  ///< bytes from `offset` to the end of `file`
   Sequence latest = 0;           ///< last intact record of the contiguous prefix
   std::uint64_t bytes = 0;       ///< total size of the segment files
-  std::uint32_t segments = 0;    ///< segment files found
+  std::uint32_t segments = 0;    ///< segment files found (not counting pruned leftovers)
+  /// The first available sequence: <dir>/FIRST (retention pruned everything below it), else 1.
+  Sequence first = 1;
+  /// Segments wholly below `first`: an interrupted prune (FIRST written, files not yet
+  /// removed). Not part of the log; a writer open removes them.
+  std::vector<std::string> pruned_leftovers;
   /// "damaged_store: <file> offset <n>: <problem>"
   Error damage_error(std::string_view session_id) const;
 };
@@ -54,6 +59,15 @@ enum class ScanDepth : std::uint8_t {
 
 /// Segment files of a session directory: (first sequence, path), sorted by sequence.
 Result<std::vector<std::pair<Sequence, std::string>>> list_segments(const std::string& dir);
+
+/// <dir>/FIRST: the first available sequence once retention pruned the session's front
+/// (docs/store.md "Retention"); 1 when the file does not exist. A file that does not hold a
+/// sequence is damaged_store.
+Result<Sequence> read_first_sequence(const std::string& dir);
+
+/// Replaces <dir>/FIRST atomically (FIRST.tmp, then rename); `durable`: the file is synced
+/// before the rename and the directory after it.
+Status write_first_sequence(const std::string& dir, Sequence first, bool durable);
 
 /// Reads the segment header of `file`: its first sequence, or the reason it is invalid.
 Result<Sequence> read_segment_header(const File& file);

@@ -60,6 +60,8 @@ class LogState final : public ScanSink {
 
   // ---- readers: any thread (non-const: with no writer attached they refresh from the files) ----
   Sequence latest() noexcept;
+  /// The first available sequence (retention pruned everything below it; 1 if never). Only grows.
+  Sequence first() noexcept;
   Status read(const EventQuery& query, FunctionRef<bool(const EventView&)> visit);
   Result<Event> find_by_id(std::string_view id);
   Result<Sequence> wait_for(Sequence after, std::chrono::steady_clock::time_point deadline);
@@ -75,7 +77,18 @@ class LogState final : public ScanSink {
   void trim_index(Segment& seg, Sequence last_kept);
   std::shared_ptr<Segment> last_segment() const;
   /// Indexes one record written at `offset` of `seg` (sparse index when due, id index at commit).
-  void note_record(Segment& seg, Sequence seq, std::uint64_t offset, std::size_t frame_bytes, std::string_view id);
+  void note_record(Segment& seg, Sequence seq, std::uint64_t offset, std::size_t frame_bytes, std::string_view id,
+                   std::int64_t timestamp_ns);
+  /// The segments, oldest first (retention's view of the units).
+  std::vector<std::shared_ptr<Segment>> segments() const;
+  /// Publisher: the first available sequence.
+  Sequence first_locked() const noexcept { return first_.load(std::memory_order_relaxed); }  // relaxed: own value
+  /// Loading: the first available sequence recorded in <dir>/FIRST. Before publish().
+  void set_first_locked(Sequence first) noexcept;
+  /// Retention: forgets the first `count` segments (the caller removes their files after
+  /// this returns) and makes `first` the first available sequence (L3). Readers that still
+  /// hold one of the segments finish reading it; new reads below `first` answer pruned.
+  void prune_front_locked(std::size_t count, Sequence first);
   /// Forgets the id entries noted for sequences above `last_kept` (undo of a failed write;
   /// entries of accepted records still waiting to be secured stay).
   void discard_noted(Sequence last_kept) noexcept {
@@ -137,6 +150,12 @@ class LogState final : public ScanSink {
   Status ensure_flushed(Sequence seq);
   Status read_records(const EventQuery& q, Sequence last, FunctionRef<bool(const EventView&)> visit) const;
   Error damaged(const std::string& file, std::uint64_t offset, const std::string& why) const;
+  Error pruned(Sequence asked, Sequence first) const;
+  /// A read that found no segment or no file for `next`: pruned when retention moved the first
+  /// available past it meanwhile, else `otherwise` (damage).
+  Error pruned_or(Sequence next, Error otherwise) const;
+  /// Refresh (no writer here): follows another process's retention (its FIRST file).
+  Status follow_first_locked();
 
   const Config cfg_;
   bool frozen_ = false;  // set by freeze() before the state is shared; constant afterwards
@@ -168,6 +187,11 @@ class LogState final : public ScanSink {
   // Writer: set_flushed (release) after the records are on the OS; readers: acquire in
   // ensure_flushed (pairs with it). Durability::none only lags secured_.
   std::atomic<Sequence> flushed_{0};
+  // First available sequence: the publisher (retention, loading, a refresh following another
+  // process's FIRST), (L3) seq_cst, before it removes the pruned files; readers: (L4) acquire
+  // in first(), and again when a segment or its file is gone (then the read answers pruned).
+  std::atomic<Sequence> first_{1};
+  Sequence ids_pruned_ = 0;  // guarded by ids_mutex_: events pruned since the id index was built
   // Writer: attach/detach (seq_cst, publish mutex held, then the gate is notified); readers:
   // false means no writer in this process, so reads refresh from the files. The refresher
   // then takes the publish mutex, which orders it after everything the writer did.

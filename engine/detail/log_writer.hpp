@@ -27,6 +27,7 @@
 #include <sessionring/append_batch.hpp>
 #include <sessionring/durability.hpp>
 #include <sessionring/fault_injector.hpp>
+#include <sessionring/retention_policy.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -47,6 +48,7 @@ class LogWriter final : public TailFlusher {
     std::chrono::milliseconds flush_interval{20};
     bool background_sync = true;
     std::shared_ptr<FaultInjector> faults;  // consulted by every file operation; null: none
+    RetentionPolicy retention;              // this session's (docs/store.md "Retention")
   };
 
   /// Bytes written but not yet covered by a background fdatasync that the writer keeps a copy
@@ -102,6 +104,11 @@ class LogWriter final : public TailFlusher {
   void mark_locked() noexcept;
   /// Creates <session>/COMMIT before the session's first append (storage_error if it cannot).
   Status ensure_mark_locked();
+  /// Retention, when `secured` is secured (just before it is published, so that a reader woken
+  /// by the publication also sees the new first sequence): removes the whole segments the
+  /// policy no longer keeps, holding records up to `secured` only, and writes <session>/FIRST
+  /// before any file goes.
+  void retain_locked(Sequence secured);
   void background_loop();
   void sync_loop(std::unique_lock<std::mutex>& lock);
 
@@ -128,6 +135,8 @@ class LogWriter final : public TailFlusher {
   bool rolled_old_ = false;           // during append: a roll wrote the batch's start into the previous segment
   bool synced_old_ = false;           // ... and synced that segment
   std::chrono::steady_clock::time_point pending_since_{};  // none: oldest unflushed append
+  bool appending_ = false;            // append() is running (a roll may release the mutex meanwhile)
+  std::chrono::steady_clock::time_point next_age_check_{};  // retention: max_age checked at most once a second
   bool stop_ = false;
   bool closed_ = false;
   std::condition_variable cv_;  // with the publish mutex: wakes the background thread and appends waiting for it

@@ -127,6 +127,7 @@ class EventRecord {
   /// Header accessors on an encoded record (at least kHeaderBytes long).
   static std::uint32_t size_of(const std::byte* rec) noexcept { return get<std::uint32_t>(rec, 0); }
   static Sequence sequence_of(const std::byte* rec) noexcept { return get<std::uint64_t>(rec, 8); }
+  static std::int64_t timestamp_of(const std::byte* rec) noexcept { return get<std::int64_t>(rec, 16); }
   static void set_sequence(std::byte* rec, Sequence seq) noexcept { put<std::uint64_t>(rec, 8, seq); }
   static EventType type_of(const std::byte* rec) noexcept { return static_cast<EventType>(rec[4]); }
   static std::uint8_t flags_of(const std::byte* rec) noexcept { return static_cast<std::uint8_t>(rec[5]); }

@@ -4,11 +4,14 @@
 #include <sessionring/durability.hpp>
 #include <sessionring/fault_injector.hpp>
 #include <sessionring/result.hpp>
+#include <sessionring/retention_policy.hpp>
 
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <memory>
+#include <string>
 
 namespace sessionring {
 
@@ -40,6 +43,12 @@ struct LogStoreOptions {
   /// at the cost of one pointer check per file operation. Opening a session (its recovery scan)
   /// does not consult it.
   std::shared_ptr<FaultInjector> fault_injector;
+  /// Store-wide default retention (default: keep everything), applied by each session's writer
+  /// after each secured batch: whole segment files are removed from the front and the first
+  /// available sequence is kept in <session>/FIRST (docs/store.md "Retention").
+  RetentionPolicy retention;
+  /// Per-session retention, replacing `retention` for the sessions named (valid session ids).
+  std::map<std::string, RetentionPolicy, std::less<>> session_retention;
 };
 
 /// Checks every field; Errc::validation_error naming the first bad option.

@@ -22,6 +22,7 @@
 #include <sessionring/sqlite_store.hpp>
 #include <sessionring/sqlite_store_options.hpp>
 #include <sessionring/memory_store.hpp>
+#include <sessionring/memory_store_options.hpp>
 #include <sessionring/producer.hpp>
 #include <sessionring/push_subscription.hpp>
 #include <sessionring/result.hpp>
