@@ -37,6 +37,7 @@ class FaultInjectingLog final : public SessionLog {
   Result<Sequence> wait_for(Sequence after, Deadline deadline) const override {
     return inner_->wait_for(after, deadline);
   }
+  void release_idle_resources() noexcept override { inner_->release_idle_resources(); }
 
  private:
   Status refused(const char* what, int error) const {

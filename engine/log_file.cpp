@@ -1,13 +1,11 @@
-// File, WriterLock and directory helpers of the log store.
+// File and directory helpers of the log store.
 #include "detail/log_file.hpp"
-#include "detail/log_lock.hpp"
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 
 #include <fcntl.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -136,22 +134,6 @@ Status sync_directory(const std::string& dir) {
   if (!f) return f.error();
   if (::fsync(f->fd()) != 0) return io_error("fsync failed on directory", dir, errno);
   return {};
-}
-
-Result<WriterLock> WriterLock::acquire(const std::string& session_dir, std::string_view session_id) {
-  auto f = File::open(session_dir + "/LOCK", O_RDWR | O_CREAT, 0644);
-  if (!f) return f.error();
-  int r;
-  do {
-    r = ::flock(f->fd(), LOCK_EX | LOCK_NB);
-  } while (r != 0 && errno == EINTR);
-  if (r != 0) {
-    if (errno == EWOULDBLOCK)
-      return Error(Errc::writer_conflict, "session '" + std::string(session_id) +
-                                              "' already has a writer (lock held on '" + f->path() + "')");
-    return io_error("cannot lock", f->path(), errno);
-  }
-  return WriterLock(std::move(*f));
 }
 
 }  // namespace sessionring::detail

@@ -44,6 +44,7 @@ Status validate(const LogStoreOptions& o) {
                     in_range<std::uint32_t>("index_every_records", o.index_every_records, 1, 1u << 24),
                     in_range<std::uint32_t>("index_every_bytes", o.index_every_bytes, 512, 1u << 30),
                     in_range<std::uint32_t>("read_chunk_bytes", o.read_chunk_bytes, 4096, 1u << 30),
+                    in_range<std::uint32_t>("max_open_writer_files", o.max_open_writer_files, 1, 1u << 20),
                     in_range<std::uint32_t>("buffer_bytes", o.buffer_bytes, 4096, 1u << 30),
                     in_range<ms>("flush_interval (ms)", o.flush_interval.count(), 1, 3'600'000),
                     in_range<ms>("poll_interval (ms)", o.poll_interval.count(), 1, 60'000)})

@@ -4,7 +4,9 @@
 #include <sessionring/session_id.hpp>
 
 #include "detail/log_file.hpp"
+#include "detail/log_file_budget.hpp"
 #include "detail/log_lock.hpp"
+#include "detail/log_lock_table.hpp"
 #include "detail/log_root.hpp"
 #include "detail/log_scan.hpp"
 #include "detail/log_state.hpp"
@@ -55,6 +57,9 @@ class LogHandle final : public SessionLog {
   Result<Sequence> wait_for(Sequence after, Deadline deadline) const override {
     return state_->wait_for(after, deadline);
   }
+  void release_idle_resources() noexcept override {
+    if (writer_) writer_->release_idle();
+  }
 
  private:
   std::shared_ptr<LogState> state_;
@@ -78,6 +83,8 @@ Status cut_tail(const detail::ScanResult& scan, bool durable, const std::string&
 struct LogStore::State {
   LogStoreOptions options;
   std::string root;
+  std::shared_ptr<detail::LockTable> locks;   // the writer locks (<root>/LOCKS); null when read_only
+  std::shared_ptr<detail::FileBudget> budget;  // segment files the writers hold open
   mutable std::mutex mutex;  // guards live
   // Logs open in this process (a writer's, or read handles'): read opens share them.
   std::map<std::string, std::weak_ptr<LogState>, std::less<>> live;
@@ -140,6 +147,12 @@ Result<std::shared_ptr<LogStore>> LogStore::open(LogStoreOptions options) {
   if (Status marker = detail::check_store_root(st->root, options.read_only, options.durability == Durability::fsync);
       !marker)
     return marker.error();
+  if (!options.read_only) {
+    auto locks = detail::LockTable::open(st->root);
+    if (!locks) return locks.error();
+    st->locks = std::move(*locks);
+  }
+  st->budget = std::make_shared<detail::FileBudget>(options.max_open_writer_files);
   st->options = std::move(options);
   return std::shared_ptr<LogStore>(new LogStore(std::move(st)));
 }
@@ -178,7 +191,7 @@ Result<std::shared_ptr<SessionLog>> LogStore::open(std::string_view session_id, 
   } else if (errno != EEXIST) {
     return detail::io_error("cannot create session directory", dir, errno);
   }
-  auto lock = detail::WriterLock::acquire(dir, session_id);
+  auto lock = state_->locks->acquire(session_id, dir);
   if (!lock) return lock.error();
   auto state = state_->new_state(session_id);
   auto scan = detail::scan_session(dir, o.read_chunk_bytes, detail::ScanDepth::full, state.get());
@@ -204,6 +217,7 @@ Result<std::shared_ptr<SessionLog>> LogStore::open(std::string_view session_id, 
   wc.background_sync = o.background_sync;
   wc.faults = o.fault_injector;
   wc.retention = detail::retention_for(session_id, o.retention, o.session_retention);
+  wc.budget = state_->budget;
   auto writer = LogWriter::start(state, wc, std::move(*lock));
   if (!writer) return writer.error();
   state_->remember(session_id, state, true);
@@ -294,6 +308,14 @@ Result<SessionInfo> LogStore::info(std::string_view session_id) const {
   info.segment_count = scan->segments;
   return info;
 }
+
+Result<bool> LogStore::writer_active(std::string_view session_id) const {
+  if (Status st = validate_session_id(session_id); !st) return st.error();
+  if (state_->locks) return state_->locks->held(session_id);
+  return detail::LockTable::held_by_anyone(state_->root, session_id);
+}
+
+std::size_t LogStore::open_writer_files_approx() const noexcept { return state_->budget->open_approx(); }
 
 Result<VerifyReport> LogStore::verify(std::string_view session_id) const {
   if (Status st = validate_session_id(session_id); !st) return st.error();

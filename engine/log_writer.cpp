@@ -38,13 +38,11 @@ Result<std::unique_ptr<LogWriter>> LogWriter::start(std::shared_ptr<LogState> st
     w->on_os_ = w->synced_ = w->pending_last_ = latest;
     w->written_.store(latest, std::memory_order_relaxed);  // relaxed: not yet shared
     if (auto seg = w->state_->last_segment()) {
-      auto f = File::open(seg->path, O_RDWR);
-      if (!f) return f.error();
-      f->set_fault_injector(w->cfg_.faults.get());
+      // Its file is opened by the first append (ensure_file_locked): an open writer that
+      // appends nothing holds no descriptor.
       w->segment_ = std::move(seg);
       w->file_end_ = w->segment_->visible_end.load(std::memory_order_relaxed);  // relaxed: publisher's own value
       w->synced_end_ = w->file_end_;  // recovered from the files: treated as synced
-      w->file_ = std::make_shared<File>(std::move(*f));
     }
     // The commit mark of a session that has one is brought to what recovery kept (a power loss
     // may have cut records an older mark covered); a session without one gets it at its first
@@ -64,16 +62,78 @@ LogWriter::~LogWriter() { (void)close(); }
 
 Status LogWriter::ensure_mark_locked() {
   if (mark_.is_open()) return {};
-  // Before the first frame is written: a follower never finds frames without a mark to bound them.
-  auto mark = CommitMark::create(state_->dir(), written_.load(std::memory_order_relaxed));  // relaxed: own value
+  // Before the first frame is written: a follower never finds frames without a mark to bound
+  // them. After release_idle() it holds the value it had (everything accepted was secured).
+  auto mark = CommitMark::create(state_->dir(), mark_value_locked());
   if (!mark) return mark.error();
   mark_ = std::move(*mark);
   return {};
 }
 
-void LogWriter::mark_locked() noexcept {
+Sequence LogWriter::mark_value_locked() const noexcept {
   const Sequence accepted = std::min(on_os_, written_.load(std::memory_order_relaxed));  // relaxed: own value
-  mark_.store(cfg_.durability == Durability::fsync ? std::min(synced_, accepted) : accepted);
+  return cfg_.durability == Durability::fsync ? std::min(synced_, accepted) : accepted;
+}
+
+void LogWriter::mark_locked() noexcept { mark_.store(mark_value_locked()); }
+
+Status LogWriter::ensure_file_locked() {
+  if (file_ || !segment_) return {};
+  auto f = File::open(segment_->path, O_RDWR);
+  if (!f) {
+    if (f.code() == Errc::not_found)
+      return Status(Errc::storage_error, "session '" + state_->session_id() + "': its segment file '" +
+                                             segment_->path + "' is missing (removed while the session was open?)");
+    return f.error();
+  }
+  f->set_fault_injector(cfg_.faults.get());
+  file_ = std::make_shared<File>(std::move(*f));
+  count_file_locked();
+  return {};
+}
+
+bool LogWriter::release_file_locked() noexcept {
+  if (!file_ || appending_ || closed_ || syncing_ || sync_retrying_ || pending_size_ > 0 || !unsynced_.empty())
+    return false;
+  if (state_->failure_locked() != nullptr) return false;
+  const Sequence accepted = std::min(on_os_, written_.load(std::memory_order_relaxed));  // relaxed: own value
+  if (on_os_ != pending_last_ || (cfg_.durability == Durability::fsync && synced_ < accepted)) return false;
+  file_.reset();  // the sync thread holds no copy: it copies file_ only while syncing_
+  count_file_locked();
+  return true;
+}
+
+void LogWriter::count_file_locked() noexcept {
+  const bool has = file_ != nullptr;
+  if (!cfg_.budget || has == counted_) return;
+  counted_ = has;
+  if (has)
+    cfg_.budget->opened();
+  else
+    cfg_.budget->closed();
+}
+
+void LogWriter::shed_if_over_locked() noexcept {
+  count_file_locked();
+  if (cfg_.budget && cfg_.budget->over()) (void)release_file_locked();
+}
+
+void LogWriter::release_idle() noexcept {
+  std::lock_guard lock(state_->publish_mutex());
+  if (closed_ || appending_ || state_->failure_locked() != nullptr) return;
+  if (pending_size_ > 0) {  // none: hand it to the OS now rather than at the next flush tick
+    if (!write_pending_locked()) return;
+    mark_locked();
+  }
+  if (!release_file_locked() && file_) return;
+  // The file is closed, so the mark cannot move before the next append, which maps it again
+  // (ensure_mark_locked, with the value it holds now: everything accepted is secured).
+  mark_ = CommitMark();
+}
+
+bool LogWriter::holds_file() const {
+  std::lock_guard lock(state_->publish_mutex());
+  return file_ != nullptr;
 }
 
 void LogWriter::append_frame(std::span<const std::byte> record, Sequence seq) {
@@ -238,6 +298,12 @@ void LogWriter::undo_locked(const Undo& u, const Error& cause) {
 Status LogWriter::append(const AppendBatch& batch) {
   if (batch.size() == 0) return {};
   std::unique_lock lock(state_->publish_mutex());
+  Status st = append_locked(batch, lock);
+  shed_if_over_locked();  // over the store's cap: close the file now that the batch is done
+  return st;
+}
+
+Status LogWriter::append_locked(const AppendBatch& batch, std::unique_lock<std::mutex>& lock) {
   if (closed_)
     return Status(Errc::stopped, "session '" + state_->session_id() + "': the log's writer handle is closed");
   if (const Error* f = state_->failure_locked()) return *f;
@@ -263,8 +329,10 @@ Status LogWriter::append(const AppendBatch& batch) {
     if (const Error* f = state_->failure_locked()) return *f;
     if (stop_) return Status(Errc::stopped, "session '" + state_->session_id() + "': the log's writer is closing");
   }
-  if (Status st = ensure_mark_locked(); !st) return st;  // nothing written yet
-  // Until this returns, the sync thread leaves retention alone (a roll may release the mutex).
+  if (Status st = ensure_file_locked(); !st) return st;  // nothing written yet
+  if (Status st = ensure_mark_locked(); !st) return st;
+  // Until this returns, the sync thread leaves retention alone (a roll may release the mutex),
+  // and the segment file stays open (release_file_locked).
   struct Appending {
     bool& flag;
     explicit Appending(bool& f) : flag(f) { flag = true; }
@@ -397,9 +465,10 @@ void LogWriter::background_loop() {
       cv_.wait_until(lock, pending_since_ + cfg_.flush_interval, [&] { return stop_ || pending_size_ == 0; });
       if (stop_) return;
       if (pending_size_ > 0 && !state_->failed_for_good_locked()) {
-        if (write_pending_locked())
+        if (write_pending_locked()) {
           mark_locked();
-        else
+          shed_if_over_locked();
+        } else
           pending_since_ = std::chrono::steady_clock::now();  // retry an interval later
       }
     }
@@ -454,6 +523,7 @@ void LogWriter::sync_loop(std::unique_lock<std::mutex>& lock) {
     if (!appending_) retain_locked(synced_);  // else a roll waits in append() with the mutex released
     state_->publish(synced_);
     cv_.notify_all();  // appends waiting for room in unsynced_
+    shed_if_over_locked();
   }
 }
 
@@ -491,6 +561,7 @@ Status LogWriter::close() {
   }
   state_->detach_writer();
   file_.reset();
+  count_file_locked();
   return result;
 }
 

@@ -117,6 +117,7 @@ void SessionCore::unclaim() noexcept {
 void SessionCore::release_idle_memory() {
   sequencer_obj_->shrink();
   ring.release_pages();
+  log->release_idle_resources();  // this thread owns the session: no append is in flight
 }
 
 Status SessionCore::stop() {

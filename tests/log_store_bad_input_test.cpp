@@ -4,6 +4,7 @@
 // message names what was wrong (the option, the id, the file and offset), then that nothing
 // stored was lost or altered (the events read back and the files byte for byte) and that the
 // store still works.
+#include "detail/log_lock_table.hpp"
 #include "log_test_util.hpp"
 #include "store_snapshot.hpp"
 
@@ -313,7 +314,7 @@ TEST(LogStoreBadInput, secondWriterFromTheSameStoreAnotherStoreOrAnotherProcessI
     auto log = store.open("s1", OpenMode::write);
     ASSERT_FALSE(log.ok());
     EXPECT_EQ(log.code(), Errc::writer_conflict);
-    EXPECT_TRUE(names(log.error(), {"'s1' already has a writer", (s.o.root / "s1" / "LOCK").string()}));
+    EXPECT_TRUE(names(log.error(), {"'s1' already has a writer", (s.o.root / "LOCKS").string()}));
     SessionOptions so;
     so.store = std::shared_ptr<SessionStore>(&store, [](SessionStore*) {});
     so.session_id = "s1";
@@ -327,18 +328,24 @@ TEST(LogStoreBadInput, secondWriterFromTheSameStoreAnotherStoreOrAnotherProcessI
     EXPECT_TRUE(file_bytes(s.o.root) == s.files);
     EXPECT_TRUE(s.store->open("s1", OpenMode::read).ok());  // readers are never refused
   }
-  // Another process holding the session's lock (as a writer in another process does).
+  // Another process holding the session's lock (as a writer in another process does): its
+  // byte of <root>/LOCKS (docs/store.md "Writer lock").
   int ready[2], release[2];
   ASSERT_EQ(::pipe(ready), 0);
   ASSERT_EQ(::pipe(release), 0);
-  const std::string lock = (s.o.root / "s1" / "LOCK").string();
+  const std::string lock = (s.o.root / "LOCKS").string();
+  struct flock byte {};
+  byte.l_type = F_WRLCK;
+  byte.l_whence = SEEK_SET;
+  byte.l_start = static_cast<off_t>(detail::LockTable::lock_offset("s1"));
+  byte.l_len = 1;
   const pid_t pid = ::fork();
   ASSERT_GE(pid, 0);
   if (pid == 0) {  // only async-signal-safe calls in the child
     ::close(ready[0]);
     ::close(release[1]);
     const int fd = ::open(lock.c_str(), O_RDWR);
-    if (fd < 0 || ::flock(fd, LOCK_EX | LOCK_NB) != 0) ::_exit(2);
+    if (fd < 0 || ::fcntl(fd, F_OFD_SETLK, &byte) != 0) ::_exit(2);
     char c = 1;
     if (::write(ready[1], &c, 1) != 1) ::_exit(3);
     while (::read(release[0], &c, 1) > 0) {
@@ -352,6 +359,7 @@ TEST(LogStoreBadInput, secondWriterFromTheSameStoreAnotherStoreOrAnotherProcessI
   if (child_ready) {
     expect_conflict(*s.store, "another process");
     expect_conflict(*other, "another process, second store");
+    EXPECT_TRUE(s.store->writer_active("s1").value());
   }
   ::close(release[1]);
   ::close(ready[0]);

@@ -44,10 +44,10 @@ std::string human_bytes(std::uint64_t b) {
   return buf;
 }
 
-/// Whether a process holds the session's writer lock (the flock on <session>/LOCK), read from
-/// /proc/locks: never takes a lock itself, so it cannot make a starting writer fail. nullopt
-/// when it cannot tell (no /proc/locks).
-std::optional<bool> writer_active(const std::string& session_dir) {
+/// Whether a process of an older build holds the session's writer lock of the previous layout
+/// (the flock on <session>/LOCK), read from /proc/locks: never takes a lock itself, so it
+/// cannot make a starting writer fail. nullopt when it cannot tell (no /proc/locks).
+std::optional<bool> legacy_writer_active(const std::string& session_dir) {
   struct stat st {};
   if (::stat((session_dir + "/LOCK").c_str(), &st) != 0) return false;  // never had a writer since the lock file
   std::ifstream locks("/proc/locks");
@@ -67,7 +67,7 @@ int run_sessions(const SessionsOptions& o) {
   auto ids = (*store)->list_sessions();
   if (!ids) return report_error("sessions", ids.error());
   const bool jsonl = o.format == "jsonl";
-  const auto root = (*store)->log_root();  // writer column: LogStore only (its LOCK files)
+  const auto root = (*store)->log_root();  // writer column: LogStore only (its writer locks)
 
   int rc = kExitOk;
   std::ostringstream out;
@@ -80,10 +80,11 @@ int run_sessions(const SessionsOptions& o) {
     bool writer_known = false;
     bool writer_on = false;
     if (root) {
-      if (const auto w = writer_active((*root / id).string())) {
-        writer_known = true;
-        writer_on = *w;
-      }
+      // This layout's lock (LogStore::writer_active: <root>/LOCKS), or an older build's.
+      const auto current = (*store)->writer_active(id);
+      const auto legacy = legacy_writer_active((*root / id).string());
+      writer_known = current.has_value();
+      writer_on = current.value_or(false) || legacy.value_or(false);
     }
     if (!info) {
       // Reported on stderr, and a row that says so: never a silently shorter listing.

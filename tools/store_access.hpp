@@ -79,6 +79,14 @@ class ExistingStore {
   Result<std::shared_ptr<SessionLog>> open_intact_prefix(std::string_view id, VerifyReport& report) const {
     return log_ ? log_->open_intact_prefix(id, report) : store().open(id, OpenMode::read);
   }
+  /// LogStore: whether a writer holds the session's lock (LogStore::writer_active); nullopt
+  /// for the other stores, or when the OS cannot tell.
+  std::optional<bool> writer_active(std::string_view id) const {
+    if (!log_) return std::nullopt;
+    auto held = log_->writer_active(id);
+    if (!held) return std::nullopt;
+    return *held;
+  }
   /// The LogStore root directory; nullopt for the other stores (no per-session directory).
   std::optional<std::filesystem::path> log_root() const {
     if (log_) return log_->options().root;

@@ -18,9 +18,18 @@
 //    writer keeps its own copy of them (`unsynced_`); appends are refused (transient failure)
 //    while the sync thread rewrites that copy in place and syncs again, with back-off, until
 //    one succeeds. Nothing is published before it does (INV-2).
+//
+// Descriptors (docs/store.md "Descriptors"): the writer holds its segment file open only while
+// it needs it. start() opens nothing; append() opens the current segment when it is closed;
+// release_idle() (the sequencer pool's idle release) closes it and unmaps the commit mark;
+// and a writer of a store whose FileBudget is over its cap closes its file after each append,
+// background flush or group commit. A file is closed only when nothing waits to be written or
+// synced through it (release_file_locked), so file_ is open whenever pending_size_ > 0 or the
+// accepted records run ahead of what is synced.
 #pragma once
 #include "detail/log_commit_mark.hpp"
 #include "detail/log_file.hpp"
+#include "detail/log_file_budget.hpp"
 #include "detail/log_lock.hpp"
 #include "detail/log_state.hpp"
 
@@ -49,6 +58,7 @@ class LogWriter final : public TailFlusher {
     bool background_sync = true;
     std::shared_ptr<FaultInjector> faults;  // consulted by every file operation; null: none
     RetentionPolicy retention;              // this session's (docs/store.md "Retention")
+    std::shared_ptr<FileBudget> budget;     // the store's open segment files; null: no cap
   };
 
   /// Bytes written but not yet covered by a background fdatasync that the writer keeps a copy
@@ -71,6 +81,12 @@ class LogWriter final : public TailFlusher {
   /// detaches from the state. Idempotent. With a background fdatasync still failing it tries
   /// once more, and otherwise cuts the never-secured records off the segment.
   Status close();
+  /// The session's owner (the sequencer's thread), no append in flight: hands what is pending
+  /// to the OS (none), then closes the segment file and unmaps the commit mark if nothing
+  /// needs them now; the next append reopens both. noexcept: a failure keeps them open.
+  void release_idle() noexcept;
+  /// Whether the writer holds its segment file open now (tests, statistics).
+  bool holds_file() const;
 
   Status flush_locked() override;
 
@@ -109,6 +125,16 @@ class LogWriter final : public TailFlusher {
   /// policy no longer keeps, holding records up to `secured` only, and writes <session>/FIRST
   /// before any file goes.
   void retain_locked(Sequence secured);
+  Status append_locked(const AppendBatch& batch, std::unique_lock<std::mutex>& lock);
+  /// Opens the current segment's file if it was closed (release_idle, the budget).
+  Status ensure_file_locked();
+  /// Closes the segment file if nothing needs it now (see the header comment); true if closed.
+  bool release_file_locked() noexcept;
+  /// Keeps the budget's count in step with file_, then closes the file if the store is over its cap.
+  void shed_if_over_locked() noexcept;
+  void count_file_locked() noexcept;
+  /// The value the commit mark holds (see mark_locked).
+  Sequence mark_value_locked() const noexcept;
   void background_loop();
   void sync_loop(std::unique_lock<std::mutex>& lock);
 
@@ -139,6 +165,7 @@ class LogWriter final : public TailFlusher {
   std::chrono::steady_clock::time_point next_age_check_{};  // retention: max_age checked at most once a second
   bool stop_ = false;
   bool closed_ = false;
+  bool counted_ = false;              // file_ is counted in cfg_.budget
   std::condition_variable cv_;  // with the publish mutex: wakes the background thread and appends waiting for it
   std::thread background_;
   // Writer: append (relaxed: only the writer thread relies on it, and it wrote it);

@@ -48,7 +48,8 @@ class SessionCore : public std::enable_shared_from_this<SessionCore> {
   bool claim_parked();
   /// Gives a claimed session back without a check (only for stop_unowned(), which claims it next).
   void unclaim() noexcept;
-  /// Pooled, owned and idle: gives back the ring's pages and the sequencer's pop buffer.
+  /// Pooled, owned and idle: gives back the ring's pages, the sequencer's pop buffer and what
+  /// the store log holds for appending (SessionLog::release_idle_resources).
   void release_idle_memory();
   Sequencer& sequencer() noexcept { return *sequencer_obj_; }
   bool pooled() const noexcept { return pool_ != nullptr; }

@@ -3,8 +3,11 @@
 // id index rebuilt on open (docs/store.md). Implements SessionStore / SessionLog.
 //
 // Threads: every member function from any thread. One writer per session across processes
-// (an flock on <root>/<session>/LOCK: a second gets Errc::writer_conflict); read handles work
-// while another process writes and see its new records.
+// (a byte-range lock on <root>/LOCKS, one descriptor for all the store's sessions: a second
+// gets Errc::writer_conflict); read handles work while another process writes and see its new
+// records. Descriptors: one for the locks, plus the segment files of writers that appended
+// recently, at most LogStoreOptions::max_open_writer_files of them between appends; reads open
+// a segment file for the duration of one call (docs/store.md "Descriptors").
 #pragma once
 #include <sessionring/log_store_options.hpp>
 #include <sessionring/session_info.hpp>
@@ -55,6 +58,15 @@ class LogStore final : public SessionStore {
   /// Reads every record of the session, checking checksums and contiguity; reports the first
   /// problem with its file and offset. Never modifies the files.
   Result<VerifyReport> verify(std::string_view session_id) const;
+
+  /// Whether a writer — of this store, another LogStore on the root or another process —
+  /// holds the session's writer lock now. Takes no lock (a starting writer never fails
+  /// because of it); works on a read-only store. A stale answer by the time it returns.
+  /// Errc::validation_error for a bad id, Errc::storage_error when the OS cannot say.
+  Result<bool> writer_active(std::string_view session_id) const;
+
+  /// Segment files the writers of this store hold open now (statistics, tests).
+  std::size_t open_writer_files_approx() const noexcept;
 
   const LogStoreOptions& options() const noexcept;
 

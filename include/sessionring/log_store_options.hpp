@@ -19,7 +19,7 @@ struct LogStoreOptions {
   std::filesystem::path root;                  ///< required; created (with parents) if missing, unless read_only
   /// Read-only open (tools that only look: `sessionring tail/sessions/verify`): the root must
   /// already be a store (its SESSIONRING marker, docs/store.md "Layout"); nothing is created,
-  /// locked or written (no root, no marker, no LOCK file, no recovery truncation), so it works on
+  /// locked or written (no root, no marker, no LOCKS file, no recovery truncation), so it works on
   /// a store the process cannot write. OpenMode::write is then refused (validation_error).
   bool read_only = false;
   Durability durability = Durability::buffered;
@@ -27,6 +27,9 @@ struct LogStoreOptions {
   std::uint32_t index_every_records = 4096;    ///< sparse index: one entry per this many records ... [1, 2^24]
   std::uint32_t index_every_bytes = 64u << 10; ///< ... or per this many bytes, whichever first; [512, 2^30]
   std::uint32_t read_chunk_bytes = 1u << 20;   ///< largest pread of a sequential read; [4096, 2^30]
+  /// Segment files the store's writers keep open between appends; a writer over it closes its
+  /// file after each append and reopens it at the next (docs/store.md "Descriptors"); [1, 2^20]
+  std::uint32_t max_open_writer_files = 256;
   /// fsync only: true = group commit on a sync thread (append() returns after write(),
   /// latest_sequence() advances when the fdatasync completes: pipelined); false = append()
   /// calls fdatasync itself before returning.

@@ -71,6 +71,12 @@ class SessionLog {
   /// latest sequence either way (compare with `after` to tell which).
   virtual Result<Sequence> wait_for(Sequence after, Deadline deadline) const = 0;
 
+  /// Writer handle, called by the session's owner (the sequencer's pool thread) while the
+  /// session is idle and no append is in flight: give back what the log holds for appending —
+  /// descriptors, mappings — to be reacquired lazily by the next append (LogStore: the active
+  /// segment file and the commit mark, docs/store.md "Descriptors"). Default: nothing.
+  virtual void release_idle_resources() noexcept {}
+
   /// Convenience: the events matching `query` as owning copies.
   Result<std::vector<Event>> read(const EventQuery& query) const {
     std::vector<Event> out;
