@@ -219,12 +219,17 @@ struct SequencerPool::Impl : std::enable_shared_from_this<SequencerPool::Impl> {
                       core->events_sequenced.load(std::memory_order_relaxed)});
       return;
     }
-    core->idle_timer_pending = false;
     const std::uint64_t now = core->events_sequenced.load(std::memory_order_relaxed);
     if (now == sequenced) {
+      core->idle_timer_pending = false;
       core->release_idle_memory();
       core->released_at = now;
       releases.fetch_add(1, std::memory_order_relaxed);
+    } else {
+      // It sequenced since the timer was armed, and parked again without arming one (this one
+      // was pending): look again a period later, or it would never be released (a session
+      // that went idle after two bursts kept its ring pages and store descriptors).
+      add_timer(Timer{Clock::now() + kIdleRelease, 0, Ref(), handle, now});
     }
     // Destroyed before `hold` is released: while the handle is attached, the session's stopper
     // (or a Session handle) holds it too, so this is never its last reference.

@@ -8,6 +8,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <atomic>
 #include <thread>
 
@@ -245,10 +247,11 @@ TEST(LogStore, invalidSessionIdsNeverReachTheFileSystem) {
     EXPECT_EQ(store->verify(id).code(), Errc::invalid_session_id) << id;
   }
   EXPECT_FALSE(std::filesystem::exists(dir.path() / "x"));
-  // Only the store's root marker (docs/store.md "Layout"), nothing an id created.
+  // Only the store's root marker and lock file (docs/store.md "Layout"), nothing an id created.
   std::vector<std::string> entries;
   for (const auto& e : std::filesystem::directory_iterator(o.root)) entries.push_back(e.path().filename().string());
-  EXPECT_EQ(entries, std::vector<std::string>{"SESSIONRING"});
+  std::sort(entries.begin(), entries.end());
+  EXPECT_EQ(entries, (std::vector<std::string>{"LOCKS", "SESSIONRING"}));
 }
 
 TEST(LogStore, listSessionsListsValidSessionDirectoriesSorted) {

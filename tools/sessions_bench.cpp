@@ -10,6 +10,7 @@
 #include <dirent.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <charconv>
 #include <chrono>
@@ -142,7 +143,9 @@ SessionsBenchResult run_sessions_bench(const SessionsBenchConfig& c) {
     if (!sub) throw std::runtime_error("subscribe '" + id + "': " + sub.error().describe());
     servers.push_back(*s);
     readers.push_back(Reader{std::move(*sub)});
+    if (i % 64 == 0) r.fds_peak_start = std::max(r.fds_peak_start, fd_count());
   }
+  r.fds_peak_start = std::max(r.fds_peak_start, fd_count());
   r.start_total_s = std::chrono::duration<double>(Clock::now() - t_start).count();
   r.start_p50_ns = starts.percentile(0.50);
   r.start_p99_ns = starts.percentile(0.99);
@@ -268,7 +271,8 @@ void print_sessions_bench(const SessionsBenchConfig& c, const SessionsBenchResul
   std::printf("  memory          RSS %.1f MiB before, %.1f MiB idle: %.1f KiB per idle session (one subscriber each)\n",
               static_cast<double>(r.rss_before_kb) / 1024.0, static_cast<double>(r.rss_idle_kb) / 1024.0,
               r.rss_per_idle_session_kb);
-  std::printf("  descriptors     %u open before, %u with the idle sessions\n", r.fds_before, r.fds_idle);
+  std::printf("  descriptors     %u open before, at most %u while starting, %u with the idle sessions\n", r.fds_before,
+              r.fds_peak_start, r.fds_idle);
   std::printf("  start           p50 %s  p99 %s  max %s  (SessionRegistry::start, new session; %.2f s for all)\n",
               fmt_ns(r.start_p50_ns).c_str(), fmt_ns(r.start_p99_ns).c_str(), fmt_ns(r.start_max_ns).c_str(),
               r.start_total_s);
@@ -300,6 +304,7 @@ nlohmann::ordered_json sessions_bench_json(const SessionsBenchConfig& c, const S
   j["rss_per_idle_session_kb"] = r.rss_per_idle_session_kb;
   j["fds_before"] = r.fds_before;
   j["fds_idle"] = r.fds_idle;
+  j["fds_peak_start"] = r.fds_peak_start;
   j["start_p50_ns"] = r.start_p50_ns;
   j["start_p99_ns"] = r.start_p99_ns;
   j["start_max_ns"] = r.start_max_ns;

@@ -29,6 +29,7 @@ struct SessionsBenchResult {
   std::uint32_t threads_before = 0, threads_idle = 0, pool_threads = 0;
   long rss_before_kb = 0, rss_idle_kb = 0;
   std::uint32_t fds_before = 0, fds_idle = 0;  ///< open descriptors (/proc/self/fd)
+  std::uint32_t fds_peak_start = 0;            ///< most descriptors seen while starting (sampled every 64 starts)
   double rss_per_idle_session_kb = 0;
   std::uint64_t start_p50_ns = 0, start_p99_ns = 0, start_max_ns = 0;
   double start_total_s = 0;
