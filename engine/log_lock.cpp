@@ -100,8 +100,9 @@ Result<WriterLock> LockTable::acquire(std::string_view session_id, const std::st
       const int e = errno;
       if (e == EAGAIN || e == EACCES)
         return Error(Errc::writer_conflict,
-                     "session '" + std::string(session_id) + "' already has a writer (lock byte " + std::to_string(offset) +
-                         " of '" + path() + "' is held by another process or another LogStore on this root; "
+                     "session '" + std::string(session_id) + "' already has a writer (lock byte " +
+                         std::to_string(offset) + " of '" + path() +
+                         "' is held by another process or another LogStore on this root; "
                          "unless the holder writes a different session whose id hashes to the same byte, "
                          "probability k/2^62 for k sessions written elsewhere: docs/store.md \"Writer lock\")");
       if (e == EINVAL) return io_error("cannot lock (needs OFD locks, Linux 3.15 or later)", path(), e);

@@ -94,8 +94,8 @@ TEST(LogStoreScale, thousandsOfWritersStayUnderTheDefaultFileLimitAndContinueAft
 }
 
 TEST(LogStoreScale, appendsAfterIdleReleaseContinueTheSequenceAtEveryDurabilityAndFollowersSeeThem) {
-  const test::Level levels[] = {{Durability::none, false}, {Durability::buffered, false},
-                                {Durability::fsync, true}, {Durability::fsync, false}};
+  const test::Level levels[] = {
+      {Durability::none, false}, {Durability::buffered, false}, {Durability::fsync, true}, {Durability::fsync, false}};
   for (const auto& level : levels) {
     SCOPED_TRACE(test::name_of(level));
     TempDir dir;
@@ -109,7 +109,8 @@ TEST(LogStoreScale, appendsAfterIdleReleaseContinueTheSequenceAtEveryDurabilityA
       EXPECT_EQ(store->open_writer_files_approx(), 0u);
     } else {
       // The group commit may still be syncing the last batch: the file is kept until it is done.
-      for (int i = 0; i < 1000 && log->latest_sequence() < 10; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      for (int i = 0; i < 1000 && log->latest_sequence() < 10; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
       log->release_idle_resources();
       EXPECT_EQ(store->open_writer_files_approx(), 0u);
     }

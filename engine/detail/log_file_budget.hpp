@@ -20,7 +20,7 @@ class FileBudget {
   void opened() noexcept { open_.fetch_add(1, std::memory_order_relaxed); }  // relaxed: a count, see open_
   void closed() noexcept { open_.fetch_sub(1, std::memory_order_relaxed); }  // relaxed: a count, see open_
   /// More files open than the cap: the asking writer should close its own. May be stale.
-  bool over() const noexcept { return open_.load(std::memory_order_relaxed) > cap_; }  // relaxed: a hint
+  bool over() const noexcept { return open_.load(std::memory_order_relaxed) > cap_; }         // relaxed: a hint
   std::size_t open_approx() const noexcept { return open_.load(std::memory_order_relaxed); }  // relaxed: a statistic
   std::size_t cap() const noexcept { return cap_; }
 
