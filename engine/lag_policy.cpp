@@ -67,13 +67,15 @@ Status LagPolicy::validate(const SubscribeOptions& o) {
                            .append(" is only for disconnect_after; skip_to_live skips when lapped or above "
                                    "slow.max_lag_events"));
       if (!o.on_gap)
-        return invalid("slow.mode = skip_to_live needs SubscribeOptions::on_gap: every skip is reported "
-                       "there with the skipped range, never silently");
+        return invalid(
+            "slow.mode = skip_to_live needs SubscribeOptions::on_gap: every skip is reported "
+            "there with the skipped range, never silently");
       break;
     case Mode::disconnect_after:
       if (p.max_lag_events == 0 && p.max_lag_time.count() == 0)
-        return invalid("slow.mode = disconnect_after needs a limit: slow.max_lag_events > 0 and/or "
-                       "slow.max_lag_time > 0 (both are 0)");
+        return invalid(
+            "slow.mode = disconnect_after needs a limit: slow.max_lag_events > 0 and/or "
+            "slow.max_lag_time > 0 (both are 0)");
       break;
   }
   if (o.on_gap && p.mode != Mode::skip_to_live)

@@ -111,10 +111,12 @@ std::map<Sequence, std::uint64_t> stored_prints(const SessionLog& log, Sequence 
   EventQuery q;
   q.after = from - 1;
   q.before = to + 1;
-  EXPECT_TRUE(log.read(q, [&](const EventView& v) {
-                   out[v.sequence_number] = fingerprint(v);
-                   return true;
-                 }).ok());
+  EXPECT_TRUE(log.read(q,
+                       [&](const EventView& v) {
+                         out[v.sequence_number] = fingerprint(v);
+                         return true;
+                       })
+                  .ok());
   return out;
 }
 
@@ -180,7 +182,7 @@ class Poller {
   }
 
  private:
-  std::atomic<bool> stop_{false};
+  std::atomic<bool> stop_{false};  // writer: the test thread (stop()); reader: the poll thread; a flag only
   std::mutex m_;
   std::vector<Error> errors_;
   std::thread thread_;
@@ -259,8 +261,8 @@ TEST(SkipToLive, stalledPushSubscriberGetsOneNoticePerLapOnItsThreadAndTheStream
   ASSERT_TRUE(p.ok());
   Stream stream;
   Stall stall;
-  std::atomic<std::thread::id> gap_thread{};
-  std::atomic<std::thread::id> event_thread{};
+  std::atomic<std::thread::id> gap_thread{};    // writer: on_gap; reader: the test after unsubscribe (joined)
+  std::atomic<std::thread::id> event_thread{};  // writer: the handler; reader: the test after unsubscribe (joined)
   SubscribeOptions o = skipping(stream);
   o.on_gap = [&](const GapNotice& n) {
     gap_thread.store(std::this_thread::get_id());
@@ -371,7 +373,7 @@ TEST(SkipToLive, concurrentProducersOnARingOfFourGiveAContiguousCoverOfEventsAnd
   Session s = open_session(4);
   const std::size_t per_producer = scaled(20'000, 200'000, 500);
   Stream stream;
-  std::atomic<bool> first_seen{false};
+  std::atomic<bool> first_seen{false};  // push thread only (an atomic for the exchange's clarity)
   auto push = s.subscribe_push(skipping(stream), [&](const EventView& v) {
     stream.event(v);
     if (!first_seen.exchange(true)) {  // one deterministic lap: stall until the ring wrapped many times

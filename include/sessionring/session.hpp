@@ -58,7 +58,8 @@ class Session {
 
   /// A push subscription: `handler` runs on a thread the library starts. `on_error` (optional)
   /// is told about each storage_error on that thread, which then goes on after a back-off
-  /// instead of stopping (push_subscription.hpp, docs/design.md §11).
+  /// instead of stopping (push_subscription.hpp, docs/design.md §11), and about the
+  /// subscriber_too_slow that ends a disconnect_after subscription (docs/design.md §7).
   Result<PushSubscription> subscribe_push(SubscribeOptions options, PushSubscription::Handler handler,
                                           PushSubscription::ErrorHandler on_error = {});
 

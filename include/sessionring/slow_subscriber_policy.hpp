@@ -14,10 +14,10 @@
 //    skip_to_live and no on_gap is a validation_error. For live views that only want the present.
 //  * disconnect_after: when more than `max_lag_events` events are undelivered (if set), or the
 //    subscriber has been behind the head for `max_lag_time` (if set: it has not once delivered
-//    everything published for that long), the subscription ends: poll answers Errc::subscriber_too_slow (and again on every later poll),
-//    nothing after the cursor is delivered, and subscribing again from cursor() continues with
-//    no gap. Between the ring's capacity and the limit a lapped subscriber reads the store as
-//    with catch_up. For consumers that must not silently fall behind.
+//    everything published for that long), the subscription ends: poll answers Errc::subscriber_too_slow (and again on
+//    every later poll), nothing after the cursor is delivered, and subscribing again from cursor() continues with no
+//    gap. Between the ring's capacity and the limit a lapped subscriber reads the store as with catch_up. For consumers
+//    that must not silently fall behind.
 #pragma once
 #include <chrono>
 #include <cstdint>
@@ -45,8 +45,8 @@ struct SlowSubscriberPolicy {
     return {Mode::skip_to_live, max_lag_events, std::chrono::nanoseconds(0)};
   }
   /// At least one of the two limits must be set (validation_error otherwise).
-  static SlowSubscriberPolicy disconnect_after(std::uint64_t max_lag_events,
-                                               std::chrono::nanoseconds max_lag_time = std::chrono::nanoseconds(0)) noexcept {
+  static SlowSubscriberPolicy disconnect_after(
+      std::uint64_t max_lag_events, std::chrono::nanoseconds max_lag_time = std::chrono::nanoseconds(0)) noexcept {
     return {Mode::disconnect_after, max_lag_events, max_lag_time};
   }
 };
