@@ -16,7 +16,8 @@ struct PushSubscription::State {
   std::thread thread;
   std::atomic<bool> finished{false};  // writer: the push thread on exit (release); readers: finished() (acquire)
   mutable std::mutex error_mutex;
-  std::string error;  // guarded by error_mutex
+  std::string error;          // guarded by error_mutex
+  Errc error_code = Errc::ok; // guarded by error_mutex
 
   void run() {
     constexpr auto kFirstBackoff = std::chrono::milliseconds(10);
@@ -31,6 +32,11 @@ struct PushSubscription::State {
           if (r.code() != Errc::closed) {
             std::lock_guard lock(error_mutex);
             error = r.error().describe();
+            error_code = r.code();
+          }
+          if (r.code() == Errc::subscriber_too_slow) {  // disconnect_after ended it: tell the host, stop
+            if (on_error) on_error(r.error());           // may throw: caught below, same end
+            break;
           }
           if (r.code() == Errc::storage_error && on_error) {
             on_error(r.error());  // may throw: caught below, the thread stops
@@ -44,11 +50,17 @@ struct PushSubscription::State {
         if (*r > 0) backoff = kFirstBackoff;
       } catch (const std::exception& e) {
         std::lock_guard lock(error_mutex);
-        error = e.what();
+        if (error_code != Errc::subscriber_too_slow) {  // keep the typed end if on_error threw
+          error = e.what();
+          error_code = Errc::ok;  // an exception has no code
+        }
         break;
       } catch (...) {
         std::lock_guard lock(error_mutex);
-        error = "handler threw a non-std::exception";
+        if (error_code != Errc::subscriber_too_slow) {
+          error = "handler threw a non-std::exception";
+          error_code = Errc::ok;
+        }
         break;
       }
       if (sub->state() == SubscriptionState::closed) break;
@@ -112,6 +124,11 @@ std::string PushSubscription::last_error() const {
   if (!state_) return {};
   std::lock_guard lock(state_->error_mutex);
   return state_->error;
+}
+Errc PushSubscription::last_error_code() const {
+  if (!state_) return Errc::ok;
+  std::lock_guard lock(state_->error_mutex);
+  return state_->error_code;
 }
 
 }  // namespace sessionring

@@ -102,6 +102,7 @@ Status check_subscribe(const detail::SessionCore& core, const SubscribeOptions& 
   if (options.filter.has_invalid_type())
     return Status(Errc::validation_error, "filter: a type given to EventFilter::type() is not one of the 28 EventType "
                                           "values (type_mask = " + std::to_string(options.filter.type_mask()) + ")");
+  if (Status st = detail::Subscriber::validate(options); !st) return st;  // slow-subscriber policy, on_gap
   if (core.closed() || !core.accepting.load(std::memory_order_acquire))  // pairs with (S1)
     return Status(Errc::stopped, "session '" + core.id() + "' is stopped");
   return {};

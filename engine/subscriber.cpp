@@ -12,17 +12,28 @@
 namespace sessionring::detail {
 namespace {
 constexpr Sequence kStoreChunk = 4096;  // sequences scanned per store read (bounds a poll's pause)
+
+// from_sequence 0: the first available (above what retention pruned, docs/store.md "Retention")
+Sequence start_cursor(const SessionCore& core, Sequence from) {
+  return from == 0 ? std::max<Sequence>(core.log->first_sequence(), 1) : from;
 }
+// The live part starts after the head at subscribe time (or at the cursor, if later): the
+// slow-subscriber policy never cuts the history the host asked for (docs/design.md §7).
+Sequence live_from(const SessionCore& core, Sequence from) {
+  return std::max(core.ring.cursor() + 1, start_cursor(core, from));  // (R0) acquire, pairs with (P1)
+}
+}  // namespace
 
 Subscriber::Subscriber(std::shared_ptr<SessionCore> core, SubscribeOptions options)
     : core_(std::move(core)),
       filter_(std::move(options.filter)),
       filter_all_(filter_.matches_everything()),
       on_caught_up_(std::move(options.on_caught_up)),
+      on_gap_(std::move(options.on_gap)),
       id_(core_->next_subscriber_id()),
-      buf_((core_->ring.payload_bytes() + 7) / 8 + 1) {
-  // from_sequence 0: the first available (above what retention pruned, docs/store.md "Retention")
-  set_cursor(options.from_sequence == 0 ? std::max<Sequence>(core_->log->first_sequence(), 1) : options.from_sequence);
+      buf_((core_->ring.payload_bytes() + 7) / 8 + 1),
+      policy_(options.slow, live_from(*core_, options.from_sequence)) {
+  set_cursor(start_cursor(*core_, options.from_sequence));
   // (1) start in the ring if the ring can hold the cursor with half a ring to spare, else
   // backfill from the store.
   mode_ = Mode::store;
@@ -50,12 +61,18 @@ Result<std::size_t> Subscriber::poll(FunctionRef<void(const EventView&)> handler
   if (unsubscribed_.load(std::memory_order_seq_cst))  // pairs with (U1)
     return Error(Errc::closed, "subscription " + std::to_string(id_) + " of session '" + core_->id() +
                                    "' is unsubscribed");
+  if (ended_) return *ended_;  // disconnect_after ended it: nothing more is delivered
   std::size_t delivered = 0;
   for (;;) {
     // (2) deliver until nothing is available or max is reached; each step makes progress
-    // (delivers, advances the cursor past filtered events, or switches ring <-> store).
+    // (delivers, advances the cursor past filtered events, switches ring <-> store, or skips).
     while (delivered < max && !stopping()) {
       const Sequence head = core_->ring.cursor();  // (R0) acquire, pairs with publish (P1)
+      if (policy_.active()) {  // (7) slow-subscriber policy: skip to the head, or end
+        auto skipped = enforce(head);
+        if (!skipped) return skipped.error();
+        if (*skipped) continue;  // look again with a fresh head
+      }
       if (mode_ == Mode::ring) {
         if (next_ > head) break;
         Status st = read_ring(handler, max - delivered, head, delivered);
@@ -116,6 +133,7 @@ Status Subscriber::read_ring(FunctionRef<void(const EventView&)>& handler, std::
   std::size_t n = 0;
   for (Sequence s = next_; s <= head && n < max; ++s) {
     if (stopping()) return {};  // the call in progress (if any) was the last one
+    if (policy_.active() && judge(s) != LagPolicy::Verdict::deliver) return {};  // the poll loop acts (7)
     std::size_t size = 0;
     const RingBuffer::Read r = ring.read(s, buf_.data(), size);  // (R1..R3) copy, then validate
     if (r == RingBuffer::Read::lapped) {
@@ -158,6 +176,11 @@ Status Subscriber::read_store(FunctionRef<void(const EventView&)>& handler, std:
   bool stopped = false;
   Status st = core_->log->read(q, [&](const EventView& v) {
     if (stopping()) {  // the cursor stays on v: nothing past it was scanned
+      stopped = true;
+      return false;
+    }
+    if (policy_.active() && judge(v.sequence_number) != LagPolicy::Verdict::deliver) {
+      set_cursor(v.sequence_number);  // the scan found nothing matching below v; the poll loop acts (7)
       stopped = true;
       return false;
     }
@@ -212,6 +235,37 @@ void Subscriber::maybe_rejoin(Sequence head) {
   }
 }
 
+LagPolicy::Verdict Subscriber::judge(Sequence next) {
+  const Sequence head = core_->ring.cursor();  // (R0) acquire, pairs with (P1); here only a lag measure
+  return policy_.judge(next, head, core_->ring.first_held(head));
+}
+
+Result<bool> Subscriber::enforce(Sequence head) {
+  const LagPolicy::Verdict v = policy_.judge(next_, head, core_->ring.first_held(head));
+  if (v == LagPolicy::Verdict::deliver) return false;
+  if (v == LagPolicy::Verdict::disconnect) {
+    ended_ = policy_.too_slow(core_->id(), id_, next_, head);
+    state_.store(SubscriptionState::closed, std::memory_order_relaxed);  // relaxed: observers only
+    return *ended_;
+  }
+  // skip_to_live: jump to the newest published event (the head), after one explicit notice of
+  // next_..head-1 (a verdict to skip implies at least two undelivered, so the range is not empty).
+  if (stopping()) return false;  // no call starts after unsubscribe() (U2)
+  GapNotice notice;
+  notice.session_id = core_->id();
+  notice.first = next_;
+  notice.last = head - 1;
+  notice.reason = LagPolicy::reason(v);
+  on_gap_(notice);  // may throw: the cursor stays on `first`; the next poll offers the gap again
+  if (v == LagPolicy::Verdict::skip_lapped) lapped_.fetch_add(1, std::memory_order_relaxed);  // relaxed: statistics
+  set_cursor(head);
+  mode_ = Mode::ring;  // head > ring.start(): the live part starts after it (live_from)
+  state_.store(SubscriptionState::live, std::memory_order_relaxed);  // relaxed: observers only
+  gaps_.fetch_add(1, std::memory_order_relaxed);                      // relaxed: statistics
+  skipped_.fetch_add(notice.count(), std::memory_order_relaxed);      // relaxed: statistics
+  return true;
+}
+
 void Subscriber::enter_store(SubscriptionState why) {
   mode_ = Mode::store;
   if (why == SubscriptionState::fell_behind) lapped_.fetch_add(1, std::memory_order_relaxed);  // relaxed: statistics
@@ -249,6 +303,8 @@ SubscriptionStats Subscriber::stats() const noexcept {
   s.lapped_count = lapped_count();
   s.store_reads = store_reads_.load(std::memory_order_relaxed);
   s.delivered = delivered_.load(std::memory_order_relaxed);
+  s.gaps = gaps_.load(std::memory_order_relaxed);        // relaxed: statistics
+  s.skipped = skipped_.load(std::memory_order_relaxed);  // relaxed: statistics
   s.state = state();
   s.reading_store = s.state == SubscriptionState::backfilling || s.state == SubscriptionState::fell_behind;
   return s;

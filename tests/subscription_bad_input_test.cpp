@@ -161,5 +161,74 @@ TEST_P(SubscriptionBadInput, secondUnsubscribeOrUnsubscribeOfAMovedFromPushSubsc
   expect_store_and_session_intact();
 }
 
+
+// ---------------------------------------------------------------------------------------------
+// SubscribeOptions::slow and on_gap (docs/design.md §7 "Slow subscribers"): refused by both
+// subscribe calls with validation_error naming the option; nothing is attached.
+
+namespace {
+
+/// Both subscribe calls refuse `o` with validation_error whose message names every one of `words`.
+void expect_refused_by_both_subscribe_calls(Session& session, const SubscribeOptions& o,
+                                            std::initializer_list<std::string_view> words) {
+  auto pull = session.subscribe(o);
+  ASSERT_FALSE(pull.ok());
+  EXPECT_EQ(pull.code(), Errc::validation_error);
+  EXPECT_TRUE(names(pull.error(), words)) << pull.error();
+  auto push = session.subscribe_push(o, [](const EventView&) {});
+  ASSERT_FALSE(push.ok());
+  EXPECT_EQ(push.code(), Errc::validation_error);
+  EXPECT_TRUE(names(push.error(), words)) << push.error();
+  EXPECT_EQ(session.stats().subscribers.size(), 0u) << "a refused subscribe attached nothing";
+}
+
+}  // namespace
+
+TEST_P(SubscriptionBadInput, slowModeOutsideTheEnumerationIsValidationErrorInBothSubscribeCalls) {
+  SubscribeOptions o;
+  o.slow.mode = static_cast<SlowSubscriberPolicy::Mode>(7);
+  expect_refused_by_both_subscribe_calls(*session_, o, {"slow.mode = 7", "is not a SlowSubscriberPolicy::Mode"});
+  expect_store_and_session_intact();
+}
+
+TEST_P(SubscriptionBadInput, negativeMaxLagTimeOrMaxLagEventsAboveMaxSequenceIsValidationErrorNamingIt) {
+  SubscribeOptions o;
+  o.slow = SlowSubscriberPolicy::disconnect_after(0, std::chrono::milliseconds(-50));
+  expect_refused_by_both_subscribe_calls(*session_, o, {"slow.max_lag_time = -50 ms", "is negative"});
+  o.slow = SlowSubscriberPolicy::disconnect_after(kMaxSequence + 1);
+  const std::string too_many = std::string("slow.max_lag_events = ").append(std::to_string(kMaxSequence + 1));
+  expect_refused_by_both_subscribe_calls(*session_, o, {too_many, "2^62"});
+  expect_store_and_session_intact();
+}
+
+TEST_P(SubscriptionBadInput, disconnectAfterWithNeitherLimitIsValidationErrorSayingBothAreZero) {
+  SubscribeOptions o;
+  o.slow = SlowSubscriberPolicy::disconnect_after(0, std::chrono::nanoseconds(0));
+  expect_refused_by_both_subscribe_calls(*session_, o, {"disconnect_after needs a limit", "both are 0"});
+  expect_store_and_session_intact();
+}
+
+TEST_P(SubscriptionBadInput, skipToLiveWithoutOnGapIsValidationErrorNamingOnGap) {
+  SubscribeOptions o;
+  o.slow = SlowSubscriberPolicy::skip_to_live();
+  expect_refused_by_both_subscribe_calls(*session_, o, {"skip_to_live needs SubscribeOptions::on_gap"});
+  expect_store_and_session_intact();
+}
+
+TEST_P(SubscriptionBadInput, limitsOrOnGapThatTheModeNeverUsesAreValidationErrorNamingTheMode) {
+  SubscribeOptions o;
+  o.slow.max_lag_events = 10;  // catch_up with a limit
+  expect_refused_by_both_subscribe_calls(*session_, o, {"slow.max_lag_events = 10", "slow.mode is catch_up"});
+  o.slow = SlowSubscriberPolicy::skip_to_live();
+  o.slow.max_lag_time = std::chrono::seconds(1);
+  o.on_gap = [](const GapNotice&) {};
+  expect_refused_by_both_subscribe_calls(*session_, o, {"slow.max_lag_time = 1000 ms", "only for disconnect_after"});
+  o.slow = SlowSubscriberPolicy::disconnect_after(5);
+  expect_refused_by_both_subscribe_calls(*session_, o, {"on_gap is set but slow.mode is disconnect_after"});
+  o.slow = SlowSubscriberPolicy::catch_up();
+  expect_refused_by_both_subscribe_calls(*session_, o, {"on_gap is set but slow.mode is catch_up"});
+  expect_store_and_session_intact();
+}
+
 INSTANTIATE_TEST_SUITE_P(Stores, SubscriptionBadInput, ::testing::Values(StoreKind::memory, StoreKind::log),
                          kind_name);

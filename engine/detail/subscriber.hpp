@@ -1,18 +1,22 @@
 // Subscriber: one subscription's cursor and delivery logic (INV-3, INV-4). Reads the ring
 // while its cursor is inside the ring's window; otherwise reads the store from its cursor
 // (backfill, or after being lapped) and rejoins the ring once it is back within half a ring
-// of the head (hysteresis, so it does not flap between the two).
+// of the head (hysteresis, so it does not flap between the two). In its live part a
+// skip_to_live or disconnect_after policy (LagPolicy) may instead skip to the head with a
+// GapNotice, or end the subscription with subscriber_too_slow (docs/design.md §7).
 // Threads: poll() by one thread at a time (the owner); unsubscribe() and the observers by any.
 #pragma once
 #include <sessionring/subscribe_options.hpp>
 #include <sessionring/subscription_stats.hpp>
 
+#include "detail/lag_policy.hpp"
 #include "detail/one_user_check.hpp"
 #include "detail/session_core.hpp"
 
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <vector>
 
 namespace sessionring::detail {
@@ -21,6 +25,9 @@ class Subscriber {
  public:
   Subscriber(std::shared_ptr<SessionCore> core, SubscribeOptions options);
   ~Subscriber();
+
+  /// The options' checks that belong to the subscriber (the slow-subscriber policy and on_gap).
+  static Status validate(const SubscribeOptions& options) { return LagPolicy::validate(options); }
 
   /// `report_store_health`: answer storage_error when nothing is left to deliver and the
   /// session's store is failing (docs/design.md §11); false: wait quietly instead.
@@ -62,6 +69,11 @@ class Subscriber {
   /// True: delivered; false: filtered out; an error: the store could not be read (cursor unchanged).
   Result<bool> deliver_from_store(FunctionRef<void(const EventView&)>& handler, Sequence seq, std::size_t& delivered);
   void maybe_rejoin(Sequence head);
+  /// The policy's verdict before delivering `next` (loads the head, (R0)); deliver when inactive.
+  LagPolicy::Verdict judge(Sequence next);
+  /// Acts on the policy at the top of the poll loop: true: skipped to the head (on_gap called);
+  /// false: deliver as usual; subscriber_too_slow: the subscription ended (ended_).
+  Result<bool> enforce(Sequence head);
   void enter_store(SubscriptionState why);
   /// `health`: the store health seen before deciding to wait; a change wakes the wait.
   void wait(Deadline deadline, std::uint64_t health);
@@ -75,10 +87,13 @@ class Subscriber {
   const EventFilter filter_;
   const bool filter_all_;
   std::function<void(Sequence)> on_caught_up_;
+  std::function<void(const GapNotice&)> on_gap_;
   const std::uint64_t id_;
   Mode mode_ = Mode::ring;
   Sequence next_ = 1;               // poll thread only: next sequence to consider
   std::vector<std::uint64_t> buf_;  // poll thread only: copy of one ring slot
+  LagPolicy policy_;                // poll thread only (constructed after next_ is set: see the constructor)
+  std::optional<Error> ended_;      // poll thread only: subscriber_too_slow, answered by every later poll
 
   std::atomic<Sequence> cursor_{1};  // writer: poll thread (relaxed); readers: observers; mirrors next_
   std::atomic<SubscriptionState> state_{SubscriptionState::backfilling};  // writer: poll thread; readers: observers (relaxed)
@@ -86,6 +101,8 @@ class Subscriber {
   std::atomic<std::uint64_t> lapped_{0};      // writer: poll thread; readers: observers (relaxed)
   std::atomic<std::uint64_t> store_reads_{0}; // writer: poll thread; readers: observers (relaxed)
   std::atomic<std::uint64_t> delivered_{0};   // writer: poll thread; readers: observers (relaxed)
+  std::atomic<std::uint64_t> gaps_{0};        // writer: poll thread (each skip); readers: observers (relaxed); publishes a count only
+  std::atomic<std::uint64_t> skipped_{0};     // writer: poll thread (each skip); readers: observers (relaxed); publishes a count only
   // Writer: unsubscribe() (U1, seq_cst: WaitGate publication so a sleeping poll wakes);
   // readers: poll() and its wait predicate, and state() (relaxed, an observer).
   std::atomic<bool> unsubscribed_{false};

@@ -26,6 +26,7 @@ enum class Errc : std::uint8_t {
   run_failed,          ///< a run's task threw (or its executor refused it); the message says what
   pruned,              ///< the sequence asked for was removed by retention; the message names the first available
   unsupported_format,  ///< stored data written by a newer sessionring (a format version this build cannot read)
+  subscriber_too_slow, ///< a disconnect_after subscription fell too far behind; the message names the lag and the cursor
 };
 
 /// The snake_case name of an error code ("queue_full").

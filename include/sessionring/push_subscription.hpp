@@ -11,6 +11,11 @@
 //    1 s, or until the store's health changes) and polls again from the same cursor, so after
 //    the store recovers delivery continues with no gap and no duplicate (INV-3). Other errors
 //    (damaged_store) still stop it. If the ErrorHandler throws, the thread stops as for the handler.
+// Slow-subscriber policies (SubscribeOptions::slow, docs/design.md §7): a skip_to_live skip calls
+// SubscribeOptions::on_gap on the push thread, between two handler calls. A disconnect_after
+// subscription that falls too far behind ends: the ErrorHandler (if any) gets the
+// Errc::subscriber_too_slow error on the push thread, then the thread ends; last_error_code() is
+// subscriber_too_slow and cursor() is where to subscribe again (from_sequence) for no gap.
 #pragma once
 #include <sessionring/subscription.hpp>
 
@@ -27,7 +32,8 @@ class Subscriber;
 class PushSubscription {
  public:
   using Handler = std::function<void(const EventView&)>;
-  /// Called on the push thread with each storage_error it recovers from (see above).
+  /// Called on the push thread with each storage_error it recovers from, and with the
+  /// subscriber_too_slow that ends it (see above).
   using ErrorHandler = std::function<void(const Error&)>;
 
   PushSubscription(PushSubscription&&) noexcept;
@@ -53,6 +59,11 @@ class PushSubscription {
   /// otherwise. Final once finished(); with an ErrorHandler, also the last storage_error the
   /// running thread went past (described as "storage_error: ...").
   std::string last_error() const;
+  /// The code of last_error(): Errc::ok if none; Errc::subscriber_too_slow when a
+  /// disconnect_after policy ended it (resubscribe from cursor()); the store's code when a read
+  /// failed. An exception (handler, on_gap, ErrorHandler) has no code: last_error() holds its
+  /// message and the code is ok.
+  Errc last_error_code() const;
 
  private:
   friend class Session;

@@ -50,13 +50,16 @@ class Session {
   Status append(const EventInput& event, const AppendOptions& options = {});
   Result<AppendResult> append_wait(const EventInput& event, const AppendOptions& options = {});
 
-  /// A pull subscription. Errc::validation_error for from_sequence > kMaxSequence or a filter
-  /// given a type outside the 28 (EventFilter::has_invalid_type()), Errc::stopped after stop().
+  /// A pull subscription. Errc::validation_error for from_sequence > kMaxSequence, a filter
+  /// given a type outside the 28 (EventFilter::has_invalid_type()), or a slow-subscriber policy
+  /// out of range or without what it needs (slow_subscriber_policy.hpp; docs/errors.md);
+  /// Errc::stopped after stop().
   Result<Subscription> subscribe(SubscribeOptions options = {});
 
   /// A push subscription: `handler` runs on a thread the library starts. `on_error` (optional)
   /// is told about each storage_error on that thread, which then goes on after a back-off
-  /// instead of stopping (push_subscription.hpp, docs/design.md §11).
+  /// instead of stopping (push_subscription.hpp, docs/design.md §11), and about the
+  /// subscriber_too_slow that ends a disconnect_after subscription (docs/design.md §7).
   Result<PushSubscription> subscribe_push(SubscribeOptions options, PushSubscription::Handler handler,
                                           PushSubscription::ErrorHandler on_error = {});
 

@@ -17,6 +17,7 @@
 #include <sessionring/fault_injecting_store.hpp>
 #include <sessionring/fault_injector.hpp>
 #include <sessionring/function_ref.hpp>
+#include <sessionring/gap_notice.hpp>
 #include <sessionring/log_store.hpp>
 #include <sessionring/log_store_options.hpp>
 #include <sessionring/sqlite_store.hpp>
@@ -42,6 +43,7 @@
 #include <sessionring/session_server_options.hpp>
 #include <sessionring/session_stats.hpp>
 #include <sessionring/session_store.hpp>
+#include <sessionring/slow_subscriber_policy.hpp>
 #include <sessionring/subscribe_options.hpp>
 #include <sessionring/subscription.hpp>
 #include <sessionring/subscription_state.hpp>

@@ -31,7 +31,10 @@ class Subscription {
   /// Errc::closed after unsubscribe(); the store's error (storage_error, damaged_store) when a
   /// store read failed, with the cursor on the event it could not read (the next poll retries it);
   /// storage_error when everything published was delivered and the session's store is failing
-  /// (the cursor stays; once the store recovers polling delivers from it: docs/design.md §11).
+  /// (the cursor stays; once the store recovers polling delivers from it: docs/design.md §11);
+  /// subscriber_too_slow once a disconnect_after policy ended the subscription (then on every
+  /// poll, delivering nothing: subscribe again from cursor()). A skip_to_live skip calls
+  /// SubscribeOptions::on_gap from inside poll, between two handler calls (docs/design.md §7).
   template <class Handler>
   Result<std::size_t> poll(Handler&& handler, std::size_t max_events = kAll) {
     auto adapt = adapter(handler);

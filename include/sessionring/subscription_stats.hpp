@@ -15,6 +15,8 @@ struct SubscriptionStats {
   std::uint64_t lapped_count = 0;   ///< times the ring overwrote a slot it still needed
   std::uint64_t store_reads = 0;    ///< store reads (backfill and lapped fallback)
   std::uint64_t delivered = 0;      ///< events handed to the handler
+  std::uint64_t gaps = 0;           ///< skip_to_live: gap notices given (SubscribeOptions::on_gap)
+  std::uint64_t skipped = 0;        ///< skip_to_live: sequences skipped, over all its gap notices
   SubscriptionState state = SubscriptionState::backfilling;
   bool reading_store = false;       ///< true while backfilling or fell_behind
 };
