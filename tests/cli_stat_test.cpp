@@ -85,12 +85,12 @@ TEST(CliStat, showsARunningHostsSequencesRunsAndSubscribersFromAnotherProcess) {
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
   auto text = cli({"stat", "--store", dir.str(), "--session", "watched", "--count", "1"});
   ASSERT_EQ(text.exit_code, 0) << text.err;
-  EXPECT_THAT(text.out, HasSubstr("session watched  live  pid " + std::to_string(::getpid())));
+  EXPECT_THAT(text.out, HasSubstr(std::string("session watched  live  pid ").append(std::to_string(::getpid()))));
   EXPECT_THAT(text.out, ::testing::ContainsRegex("latest_seq +stored_seq +ingest"));
   EXPECT_THAT(text.out, ::testing::ContainsRegex("runs_active +runs_queued +ring +subscribers"));
-  EXPECT_THAT(text.out, ::testing::ContainsRegex("1/2 +0/100 +1024 x 256 B +1"));
+  EXPECT_THAT(text.out, ::testing::ContainsRegex("1/2 +0/100 +4096 x 256 B +1"));
   EXPECT_THAT(text.out, ::testing::ContainsRegex("subscriber +state +source +cursor +lag"));
-  EXPECT_THAT(text.out, ::testing::ContainsRegex("live +ring +24 +0 "));
+  EXPECT_THAT(text.out, ::testing::ContainsRegex("live +ring +24 +0 +4096"));
 
   release.store(true, std::memory_order_release);
   ASSERT_TRUE(host.await_run(*run).ok());
@@ -165,7 +165,7 @@ TEST(CliStat, stopsCleanlyOnSigintAndShowsAClosedWriterItWasWatching) {
 
 TEST(CliStat, otherStoresAreRefusedAndACountersDirectoryServesAnyStore) {
   TempDir dir;
-  auto sqlite = cli({"stat", "--store", "sqlite:" + (dir.path() / "x.db").string(), "--count", "1"});
+  auto sqlite = cli({"stat", "--store", std::string("sqlite:").append((dir.path() / "x.db").string()), "--count", "1"});
   EXPECT_EQ(sqlite.exit_code, 2);
   EXPECT_THAT(sqlite.err, HasSubstr("--counters-dir"));
   SessionServerOptions o;

@@ -355,9 +355,9 @@ TEST(CliSessions, columnsFitLongIdsAndShowHumanSizesAndAnActiveWriter) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto lines = r.lines();
   ASSERT_EQ(lines.size(), 3u);
-  EXPECT_THAT(lines[0], ::testing::MatchesRegex("session +first_seq +latest_seq +events +size +segments +writer"));
-  EXPECT_THAT(lines[1], ::testing::MatchesRegex("b +1 +2 +2 +[0-9.]+ k?B +1 +active"));
-  EXPECT_THAT(lines[2], ::testing::MatchesRegex(long_id + " +1 +3 +3 +[0-9.]+ k?B +1 +-"));
+  EXPECT_THAT(lines[0], ::testing::MatchesRegex("session +first_seq +latest_seq +events +size +segments +writer +first_time +last_time"));
+  EXPECT_THAT(lines[1], ::testing::MatchesRegex("b +1 +2 +2 +[0-9.]+ k?B +1 +active +20[0-9-]+T[0-9:]+Z +20[0-9-]+T[0-9:]+Z"));
+  EXPECT_THAT(lines[2], ::testing::MatchesRegex(long_id + " +1 +3 +3 +[0-9.]+ k?B +1 +- +20[0-9-]+T[0-9:]+Z +20[0-9-]+T[0-9:]+Z"));
   EXPECT_EQ(lines[1].size(), lines[0].size()) << "columns not aligned";
   EXPECT_EQ(lines[2].size(), lines[0].size()) << "columns not aligned";
   auto j = cli({"sessions", "--store", dir.str(), "--format", "jsonl"});
