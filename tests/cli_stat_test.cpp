@@ -92,7 +92,7 @@ TEST(CliStat, showsARunningHostsSequencesRunsAndSubscribersFromAnotherProcess) {
   EXPECT_THAT(text.out, ::testing::ContainsRegex("subscriber +state +source +cursor +lag"));
   EXPECT_THAT(text.out, ::testing::ContainsRegex("live +ring +24 +0 +4096"));
 
-  release.store(true, std::memory_order_release);
+  release.store(true, std::memory_order_release);  // pairs with the run's acquire load
   ASSERT_TRUE(host.await_run(*run).ok());
 }
 

@@ -49,7 +49,11 @@ class CountersFile {
   CountersFile() = default;
   void round(const CountersSnapshot& values, std::uint64_t state) noexcept;
   std::filesystem::path path_;
-  std::uint64_t* words_ = nullptr;  // the mapping, as 64-bit words; published words only through std::atomic_ref
+  // The shared mapping as 64-bit words. Published words (round, heartbeat, count, state,
+  // counters, subscriber slots) are accessed only through std::atomic_ref: writer this object
+  // on the publisher thread (T1–T3); readers CountersReader in any process (T4–T6); they
+  // publish one round of counters (the round word publishes the others).
+  std::uint64_t* words_ = nullptr;
   std::uint64_t round_ = 0;         // the last round value stored (even): this writer's own copy
   std::uint64_t published_ = 0;     // rounds published
   std::uint64_t dev_ = 0, ino_ = 0; // the file's identity, to remove only our own file
