@@ -85,10 +85,9 @@ Result<CountersFile> CountersFile::create(const std::filesystem::path& path, std
   // Another writer still publishing here: refuse rather than take its file away.
   if (auto existing = CountersReader::open(path)) {
     if (auto snap = existing->read(); snap && snap->liveness == CountersLiveness::live)
-      return Error(Errc::writer_conflict,
-                   cat("counters file '", path.string(), "' is being published by process ",
-                       std::to_string(snap->writer_pid), " (session '", snap->session_id,
-                       "'): one host per session publishes counters"));
+      return Error(Errc::writer_conflict, cat("counters file '", path.string(), "' is being published by process ",
+                                              std::to_string(snap->writer_pid), " (session '", snap->session_id,
+                                              "'): one host per session publishes counters"));
   }
   std::filesystem::path tmp = path;
   tmp += cat(".tmp.", std::to_string(::getpid()));
@@ -141,7 +140,8 @@ void CountersFile::round(const CountersSnapshot& v, std::uint64_t state) noexcep
   auto set = [&](std::size_t index, std::uint64_t value) {
     word(index).store(value, std::memory_order_release);  // (T2) pairs with (T5): a reader that sees it sees (T1)
   };
-  word(cl::kRoundWord).store(round_ + 1, std::memory_order_relaxed);  // (T1) odd: inside a round; ordered by (T2)'s release
+  word(cl::kRoundWord)
+      .store(round_ + 1, std::memory_order_relaxed);  // (T1) odd: inside a round; ordered by (T2)'s release
   ++published_;
   set(cl::kHeartbeatWord, static_cast<std::uint64_t>(unix_now_ns()));
   set(cl::kPublishCountWord, published_);

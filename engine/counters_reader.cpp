@@ -120,15 +120,16 @@ Result<CountersReader> CountersReader::open(const std::filesystem::path& path) {
                   cat("was written by ", version > cl::kFormatVersion ? "a newer" : "another",
                       " sessionring: counters format version ", std::to_string(version), ", this build reads ",
                       std::to_string(cl::kFormatVersion)));
-  if (got != static_cast<ssize_t>(cl::kHeaderBytes) || get<std::uint32_t>(head, cl::kHeaderBytesOffset) != cl::kHeaderBytes ||
+  if (got != static_cast<ssize_t>(cl::kHeaderBytes) ||
+      get<std::uint32_t>(head, cl::kHeaderBytesOffset) != cl::kHeaderBytes ||
       get<std::uint32_t>(head, cl::kSessionWordsOffset) != cl::kSessionWords ||
       get<std::uint32_t>(head, cl::kSubscriberWordsOffset) != cl::kSubscriberWords ||
       get<std::uint32_t>(head, cl::kSubscriberSlotsOffset) != cl::kSubscriberSlots ||
       get<std::uint32_t>(head, cl::kSessionIdBytesOffset) > cl::kSessionIdCapacity ||
       st.st_size != static_cast<off_t>(cl::kFileBytes))
-    return refuse(Errc::validation_error, cat("has a version 1 header but not the version 1 layout (",
-                                              std::to_string(st.st_size), " bytes, expected ",
-                                              std::to_string(cl::kFileBytes), ")"));
+    return refuse(Errc::validation_error,
+                  cat("has a version 1 header but not the version 1 layout (", std::to_string(st.st_size),
+                      " bytes, expected ", std::to_string(cl::kFileBytes), ")"));
   void* p = ::mmap(nullptr, cl::kFileBytes, PROT_READ, MAP_SHARED, fd, 0);
   const int e = errno;
   ::close(fd);

@@ -176,7 +176,8 @@ TEST(CountersFile, readerNeverSeesWordsOfTwoRoundsInOneSnapshot) {
     const std::uint64_t k = s->latest_sequence;
     bool same = s->stored_sequence == k && s->ingest_depth == k && s->events_sequenced == k && s->batches == k &&
                 s->runs_active == k && s->runs_queued == k && s->ring_capacity == k;
-    for (const auto& sub : s->subscribers) same = same && sub.id == k && sub.cursor == k && sub.lag == k && sub.delivered == k;
+    for (const auto& sub : s->subscribers)
+      same = same && sub.id == k && sub.cursor == k && sub.lag == k && sub.delivered == k;
     (same ? consistent : torn) += 1;
     if (k != last) ++distinct;
     last = k;
@@ -199,10 +200,9 @@ TEST(CountersFile, newerVersionIsUnsupportedFormatAndAForeignFileIsRefusedSaying
   auto newer = CountersReader::open(path);
   ASSERT_FALSE(newer);
   EXPECT_EQ(newer.code(), Errc::unsupported_format);
-  EXPECT_THAT(newer.error().message(), ::testing::HasSubstr("newer sessionring: counters format version 2, this build reads 1"));
-  {
-    std::ofstream(dir.path() / "foreign") << "hello, not a counters file";
-  }
+  EXPECT_THAT(newer.error().message(),
+              ::testing::HasSubstr("newer sessionring: counters format version 2, this build reads 1"));
+  { std::ofstream(dir.path() / "foreign") << "hello, not a counters file"; }
   auto foreign = CountersReader::open(dir.path() / "foreign");
   ASSERT_FALSE(foreign);
   EXPECT_EQ(foreign.code(), Errc::validation_error);

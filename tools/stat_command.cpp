@@ -35,7 +35,7 @@ struct StatOptions {
   std::string counters_dir;  // --counters-dir: a host's SessionServerOptions::counters_directory
   std::string session;       // empty: every session that publishes counters
   std::uint32_t interval_ms = 1000;
-  std::uint64_t count = 0;   // 0: until SIGINT/SIGTERM
+  std::uint64_t count = 0;  // 0: until SIGINT/SIGTERM
   std::string format = "text";
 };
 
@@ -117,7 +117,8 @@ std::string to_jsonl(const CountersSnapshot& s, std::int64_t now, std::optional<
 }
 
 /// Right-aligned columns as wide as their widest cell (the first left-aligned when `left_first`).
-std::string table(const std::vector<std::vector<std::string>>& rows, const std::string& indent, bool left_first = false) {
+std::string table(const std::vector<std::vector<std::string>>& rows, const std::string& indent,
+                  bool left_first = false) {
   std::vector<std::size_t> w;
   for (const auto& r : rows) {
     w.resize(std::max(w.size(), r.size()), 0);
@@ -212,7 +213,9 @@ int run_stat(const StatOptions& o) {
     base = o.counters_dir;
     std::error_code ec;
     if (!fs::is_directory(base, ec))
-      return report_error("stat", Error(Errc::not_found, std::string("no directory '").append(o.counters_dir).append("' (--counters-dir)")));
+      return report_error(
+          "stat",
+          Error(Errc::not_found, std::string("no directory '").append(o.counters_dir).append("' (--counters-dir)")));
   }
 
   g_stat_stop.store(0, std::memory_order_relaxed);
@@ -245,8 +248,9 @@ int run_stat(const StatOptions& o) {
     }
     const auto files = files_to_show(o, base, in_store);
     if (files.empty() && !jsonl)
-      out.append("(no session here publishes counters: start its host with SessionServerOptions::publish_counters, "
-                 "e.g. `sessionring demo`)\n");
+      out.append(
+          "(no session here publishes counters: start its host with SessionServerOptions::publish_counters, "
+          "e.g. `sessionring demo`)\n");
     for (const auto& [id, path] : files) {
       Watched& w = watched[path];
       if (!w.reader || w.reader->replaced()) {
@@ -281,7 +285,8 @@ void add_stat_command(CLI::App& app, std::function<int()>& run) {
   auto opts = std::make_shared<StatOptions>();
   CLI::App* cmd = app.add_subcommand(
       "stat", "Live view of a running host's sessions: counters its SessionServers publish (publish_counters)");
-  cmd->add_option("--store", opts->store, store_option_help().append(" (a LogStore: the files are <store>/<session>/COUNTERS)"))
+  cmd->add_option("--store", opts->store,
+                  store_option_help().append(" (a LogStore: the files are <store>/<session>/COUNTERS)"))
       ->type_name("STORE")
       ->capture_default_str();
   cmd->add_option("--counters-dir", opts->counters_dir,
@@ -297,7 +302,8 @@ void add_stat_command(CLI::App& app, std::function<int()>& run) {
   cmd->add_option("--count,-c", opts->count, "Show N refreshes, then exit 0 (default: until SIGINT/SIGTERM)")
       ->type_name("N")
       ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 62).description("N >= 1"));
-  cmd->add_option("--format", opts->format, "Output format: text (a screen per refresh) or jsonl (one object per session per refresh)")
+  cmd->add_option("--format", opts->format,
+                  "Output format: text (a screen per refresh) or jsonl (one object per session per refresh)")
       ->capture_default_str()
       ->check(CLI::IsMember({"text", "jsonl"}));
   cmd->footer(std::string(kExitCodesFooter));

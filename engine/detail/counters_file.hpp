@@ -54,9 +54,9 @@ class CountersFile {
   // on the publisher thread (T1–T3); readers CountersReader in any process (T4–T6); they
   // publish one round of counters (the round word publishes the others).
   std::uint64_t* words_ = nullptr;
-  std::uint64_t round_ = 0;         // the last round value stored (even): this writer's own copy
-  std::uint64_t published_ = 0;     // rounds published
-  std::uint64_t dev_ = 0, ino_ = 0; // the file's identity, to remove only our own file
+  std::uint64_t round_ = 0;          // the last round value stored (even): this writer's own copy
+  std::uint64_t published_ = 0;      // rounds published
+  std::uint64_t dev_ = 0, ino_ = 0;  // the file's identity, to remove only our own file
 };
 
 }  // namespace sessionring::detail

@@ -62,15 +62,15 @@ inline constexpr std::uint64_t kStateClosed = 2;
 
 // Session counter indices (word kSessionBlockOffset / 8 + index).
 enum SessionCounter : std::uint32_t {
-  kLatestSequence = 0,   // ring cursor
-  kStoredSequence,       // the store's latest secured sequence
+  kLatestSequence = 0,  // ring cursor
+  kStoredSequence,      // the store's latest secured sequence
   kIngestDepth,
   kEventsSequenced,
   kDuplicates,
   kBatches,
   kOversizeEvents,
   kStoreFailures,
-  kStoreFailing,         // 0 or 1
+  kStoreFailing,  // 0 or 1
   kAbandonedWaits,
   kRunsActive,
   kRunsQueued,
@@ -79,7 +79,7 @@ enum SessionCounter : std::uint32_t {
   kRingCapacity,
   kRingSlotBytes,
   kSubscriberCount,
-  kStopped,              // 0 or 1
+  kStopped,  // 0 or 1
   kSessionCounterCount,
 };
 static_assert(kSessionCounterCount <= kSessionWords, "the session block has room for every counter");
