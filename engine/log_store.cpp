@@ -225,13 +225,23 @@ Result<std::shared_ptr<SessionLog>> LogStore::open(std::string_view session_id, 
 }
 
 Result<std::shared_ptr<SessionLog>> LogStore::open_intact_prefix(std::string_view session_id, VerifyReport& report) {
+  return open_reader(session_id, report, true);
+}
+
+Result<std::shared_ptr<SessionLog>> LogStore::open_tail(std::string_view session_id, VerifyReport& report) {
+  return open_reader(session_id, report, false);
+}
+
+Result<std::shared_ptr<SessionLog>> LogStore::open_reader(std::string_view session_id, VerifyReport& report, bool full) {
   report = VerifyReport{};
   report.intact.session_id = std::string(session_id);
   if (Status st = validate_session_id(session_id); !st) return st.error();
   if (state_->find_live(session_id)) return open(session_id, OpenMode::read);  // open in this process: no damage
   auto state = state_->new_state(session_id);
+  // open_tail: the headers and the last segment's records only; the earlier segments are
+  // registered whole (visible to their file size) and checked when read.
   auto scan = detail::scan_session(state_->dir_of(session_id), state_->options.read_chunk_bytes,
-                                   detail::ScanDepth::full, state.get());
+                                   full ? detail::ScanDepth::full : detail::ScanDepth::last_segment, state.get());
   if (!scan) {
     if (scan.code() == Errc::not_found)
       return Error(Errc::not_found, "log store '" + state_->root + "' has no session '" + std::string(session_id) + "'");
@@ -258,8 +268,9 @@ Result<std::shared_ptr<SessionLog>> LogStore::open_intact_prefix(std::string_vie
     state->publish(scan->latest);
     if (damaged) state->fail(scan->damage_error(session_id));  // what wait_for past the prefix answers
   }
-  // A damaged prefix is not remembered in `live`: other opens of the session still meet the damage.
-  if (!damaged) state_->remember(session_id, state, false);
+  // A damaged prefix is not remembered in `live`: other opens of the session still meet the
+  // damage; neither is a tail open, whose earlier segments were not checked.
+  if (!damaged && full) state_->remember(session_id, state, false);
   return std::shared_ptr<SessionLog>(std::make_shared<LogHandle>(std::move(state)));
 }
 

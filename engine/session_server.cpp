@@ -1,10 +1,13 @@
 #include <sessionring/session_server.hpp>
 
+#include "detail/counters_publisher.hpp"
 #include "detail/run_events.hpp"
 #include "detail/run_scheduler.hpp"
 #include "detail/run_telemetry.hpp"
 
+#include <sessionring/counters_reader.hpp>
 #include <sessionring/event_query.hpp>
+#include <sessionring/log_store.hpp>
 
 #include <map>
 #include <mutex>
@@ -102,6 +105,70 @@ struct SessionServer::Impl {
 
   std::mutex stop_mutex;
   bool stop_reported = false;  // guarded by stop_mutex: session_server.stop emitted
+  std::uint64_t counters_id = 0;  // guarded by stop_mutex: the CountersPublisher registration (0: none)
+
+  ~Impl() { stop_publishing_counters(); }
+
+  /// One round of the counters file (run on the publisher thread): the engine's relaxed
+  /// statistics and the scheduler's counts; never waits for the hot path.
+  CountersSnapshot sample_counters() const {
+    CountersSnapshot c;
+    SessionStats st = session.stats();
+    ServerStatus runs;
+    scheduler->fill(runs);
+    c.latest_sequence = st.latest_sequence;
+    c.stored_sequence = session.log().latest_sequence();
+    c.ingest_depth = st.ingest_depth_approx;
+    c.events_sequenced = st.events_sequenced;
+    c.duplicates = st.duplicates;
+    c.batches = st.batches;
+    c.oversize_events = st.oversize_events;
+    c.store_failures = st.store_failures;
+    c.store_failing = st.store_failing;
+    c.abandoned_waits = st.abandoned_waits;
+    c.runs_active = runs.in_flight_count;
+    c.runs_queued = runs.queued_count;
+    c.max_concurrent_runs = runs.max_concurrent_runs;
+    c.max_queued_runs = runs.max_queued_runs;
+    c.ring_capacity = st.ring_capacity;
+    c.ring_slot_bytes = st.ring_slot_bytes;
+    c.subscriber_count = st.subscribers.size();
+    c.stopped = st.stopped || scheduler->stopped();
+    c.subscribers = std::move(st.subscribers);
+    return c;
+  }
+
+  /// publish_counters: creates the file and registers it with the process's publisher.
+  Status start_publishing_counters() {
+    if (!options.publish_counters) return {};
+    std::filesystem::path path;
+    if (!options.counters_directory.empty()) {
+      path = counters_file_in_directory(options.counters_directory, session.id());
+    } else if (auto* log = dynamic_cast<LogStore*>(options.store.get())) {
+      path = counters_file_in_store(log->options().root, session.id());
+    } else {
+      return Status(Errc::validation_error, std::string("publish_counters: a ")
+                                                .append(options.store->kind())
+                                                .append(" store has no session directory; set counters_directory"));
+    }
+    auto file = detail::CountersFile::create(path, session.id(), options.counters_interval);
+    if (!file) return file.error();
+    const std::uint64_t id = detail::CountersPublisher::instance().add(
+        std::move(*file), [this] { return sample_counters(); }, options.counters_interval);
+    std::lock_guard lock(stop_mutex);
+    counters_id = id;
+    return {};
+  }
+
+  /// The final round (closed) and the file removed; idempotent.
+  void stop_publishing_counters() {
+    std::uint64_t id = 0;
+    {
+      std::lock_guard lock(stop_mutex);
+      id = std::exchange(counters_id, 0);
+    }
+    if (id != 0) detail::CountersPublisher::instance().remove(id);
+  }
 
   void emit_count(std::string_view name) {
     if (telemetry.enabled())
@@ -150,6 +217,11 @@ Result<SessionServer> SessionServer::start(SessionServerOptions options) {
   impl->scheduler = std::make_unique<detail::RunScheduler>(impl->options, impl->session, impl->telemetry,
                                                            std::move(producers));
   impl->scheduler->start();
+  if (Status st = impl->start_publishing_counters(); !st) {
+    (void)impl->scheduler->stop(StopPolicy::cancel);
+    (void)impl->session.stop();
+    return st.error();
+  }
   if (impl->telemetry.enabled())
     impl->telemetry.emit(telemetry::kServerStart, {{"system_time_ns", detail::RunTelemetry::system_time_ns()}});
   return SessionServer(std::move(impl));
@@ -244,6 +316,7 @@ Status SessionServer::stop(StopPolicy policy) {
   // Every run has returned: stop the engine, which stores and publishes everything accepted
   // and closes the subscriptions once they have delivered it.
   Status st = impl_->session.stop();
+  impl_->stop_publishing_counters();  // its final round shows the stopped session
   bool report = false;
   {
     std::lock_guard lock(impl_->stop_mutex);

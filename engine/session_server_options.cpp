@@ -53,6 +53,9 @@ Status validate(const SessionServerOptions& o) {
     return bad("lapped_sample_interval", "= " + std::to_string(o.lapped_sample_interval.count()) +
                                              " ns is out of range [1 ms, 1 h]");
   if (Status st = not_negative("stop_drain_timeout", o.stop_drain_timeout); !st) return st;
+  if (o.counters_interval < std::chrono::milliseconds(1) || o.counters_interval > std::chrono::minutes(1))
+    return bad("counters_interval", "= " + std::to_string(o.counters_interval.count()) +
+                                        " ns is out of range [1 ms, 1 min]");
   if (static_cast<unsigned>(o.stop_policy) > static_cast<unsigned>(StopPolicy::cancel))
     return bad("stop_policy", "is not a StopPolicy value");
   if (o.engine.store && o.engine.store != o.store)

@@ -1,19 +1,22 @@
 // Test helper for tests/cli_test.cpp: a separate host process that appends events to one
 // session of a LogStore while `sessionring tail --follow` (another process) reads them.
 //
-//   cli_append_helper STORE SESSION COUNT [READY_AFTER [PAUSE_US]]
+//   cli_append_helper STORE SESSION COUNT [READY_AFTER [PAUSE_US [server]]]
 //
 // Opens the session (Session on a LogStore, Durability::buffered), appends COUNT events
 // through one producer (event i: run "run-<i % 3>", data {"i":i}), waiting for each to be
 // stored. After READY_AFTER events (default 0) it prints "ready <latest>" on stdout; then it
 // sleeps PAUSE_US microseconds (default 200) between appends. At the end it stops the session
 // and prints "done <latest>". Exit 0 on success, 1 on any error (printed on stderr).
+// With `server`, the session is created by a SessionServer that publishes its counters
+// (publish_counters, every 10 ms: tests/cli_stat_test.cpp kills it to see a dead writer).
 #include <sessionring/log_store.hpp>
 #include <sessionring/sessionring.hpp>
 
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -36,14 +39,32 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "helper: %s\n", store.error().describe().c_str());
     return 1;
   }
-  SessionOptions so;
-  so.store = *store;
-  so.session_id = argv[2];
-  auto session = Session::open(so);
-  if (!session) {
-    std::fprintf(stderr, "helper: %s\n", session.error().describe().c_str());
-    return 1;
+  std::optional<SessionServer> server;
+  std::optional<Session> own;
+  if (argc > 6 && std::string(argv[6]) == "server") {
+    SessionServerOptions o;
+    o.store = *store;
+    o.new_session = NewSession{argv[2], "{}", ""};
+    o.publish_counters = true;
+    o.counters_interval = std::chrono::milliseconds(10);
+    auto started = SessionServer::start(o);
+    if (!started) {
+      std::fprintf(stderr, "helper: %s\n", started.error().describe().c_str());
+      return 1;
+    }
+    server.emplace(std::move(*started));
+  } else {
+    SessionOptions so;
+    so.store = *store;
+    so.session_id = argv[2];
+    auto opened = Session::open(so);
+    if (!opened) {
+      std::fprintf(stderr, "helper: %s\n", opened.error().describe().c_str());
+      return 1;
+    }
+    own.emplace(std::move(*opened));
   }
+  Session* session = server ? &server->session() : &*own;
   auto producer = session->producer();
   if (!producer) {
     std::fprintf(stderr, "helper: %s\n", producer.error().describe().c_str());

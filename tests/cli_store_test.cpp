@@ -355,9 +355,9 @@ TEST(CliSessions, columnsFitLongIdsAndShowHumanSizesAndAnActiveWriter) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto lines = r.lines();
   ASSERT_EQ(lines.size(), 3u);
-  EXPECT_THAT(lines[0], ::testing::MatchesRegex("session +first_seq +latest_seq +events +size +segments +writer"));
-  EXPECT_THAT(lines[1], ::testing::MatchesRegex("b +1 +2 +2 +[0-9.]+ k?B +1 +active"));
-  EXPECT_THAT(lines[2], ::testing::MatchesRegex(long_id + " +1 +3 +3 +[0-9.]+ k?B +1 +-"));
+  EXPECT_THAT(lines[0], ::testing::MatchesRegex("session +first_seq +latest_seq +events +size +segments +writer +first_time +last_time"));
+  EXPECT_THAT(lines[1], ::testing::MatchesRegex("b +1 +2 +2 +[0-9.]+ k?B +1 +active +20[0-9-]+T[0-9:]+Z +20[0-9-]+T[0-9:]+Z"));
+  EXPECT_THAT(lines[2], ::testing::MatchesRegex(long_id + " +1 +3 +3 +[0-9.]+ k?B +1 +- +20[0-9-]+T[0-9:]+Z +20[0-9-]+T[0-9:]+Z"));
   EXPECT_EQ(lines[1].size(), lines[0].size()) << "columns not aligned";
   EXPECT_EQ(lines[2].size(), lines[0].size()) << "columns not aligned";
   auto j = cli({"sessions", "--store", dir.str(), "--format", "jsonl"});
@@ -504,6 +504,62 @@ TEST(CliTailSelect, sinceAndUntilTimeSelectByTheEventTimestamp) {
   auto bad = run({"--since", "yesterday"});
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_THAT(bad.err, HasSubstr("--since 'yesterday' is not an RFC 3339 time"));
+}
+
+// `tail -n N` opens the session with LogStore::open_tail (segment headers and the last
+// segment) and reads backwards only as far as its windows reach: a session whose early
+// segments are damaged is still tailable, which a whole-session read could not be.
+TEST(CliTailLast, lastEventsAreReadWithoutReadingTheSessionsEarlierSegments) {
+  TempDir dir;
+  write_session(dir.path(), "long", 3000, 4096);
+  const auto segs = segments_in(dir.path() / "long");
+  ASSERT_GE(segs.size(), 20u);
+  // The first half of the segments (about sequences 1..1500) damaged; a filtered -n reads a first
+  // window of 1024 sequences, within the intact half.
+  for (std::size_t i = 0; i < segs.size() / 2; ++i)
+    flip_byte(segs[i], static_cast<std::streamoff>(fs::file_size(segs[i]) / 2));
+  const std::string store = dir.str();
+  auto whole = cli({"tail", "--store", store, "--session", "long", "--format", "jsonl"});
+  ASSERT_EQ(whole.exit_code, 3) << "the damage is real: a whole-session read meets it";
+
+  auto last = cli({"tail", "--store", store, "--session", "long", "-n", "3", "--format", "jsonl"});
+  EXPECT_EQ(last.exit_code, 0) << last.err;
+  EXPECT_EQ(seqs_of(last), (std::vector<std::uint64_t>{2998, 2999, 3000}));
+  // Filtered: windows read backwards until 2 matches are found (run_started: i % 4 == 0).
+  auto typed = cli({"tail", "--store", store, "--session", "long", "-n", "2", "--type", "run_started", "--format", "jsonl"});
+  EXPECT_EQ(typed.exit_code, 0) << typed.err;
+  EXPECT_EQ(seqs_of(typed), (std::vector<std::uint64_t>{2996, 3000}));
+  // -n reaching into a damaged segment reports that damage (exit 3), naming its file.
+  auto deep = cli({"tail", "--store", store, "--session", "long", "-n", "2990", "--format", "jsonl"});
+  EXPECT_EQ(deep.exit_code, 3);
+  EXPECT_THAT(deep.err, HasSubstr("damaged_store"));
+  EXPECT_THAT(deep.err, HasSubstr(".seg offset "));
+  // A follower started with -n keeps following from the tail open.
+  auto followed = cli({"tail", "--store", store, "--session", "long", "-n", "1", "--follow", "--count", "1"},
+                      std::chrono::seconds(30));
+  EXPECT_EQ(followed.exit_code, 0) << followed.err;
+  EXPECT_EQ(followed.lines().size(), 1u);
+}
+
+TEST(CliSessions, firstAndLastEventTimesAreShownWithoutReadingTheWholeSession) {
+  TempDir dir;
+  write_session(dir.path(), "timed", 3000, 4096);  // event i at 2023-11-14T22:13:20.123456789Z + i s
+  write_log_session(dir.path(), "empty", 64ull << 20, [](Producer&) {});
+  const auto segs = segments_in(dir.path() / "timed");
+  ASSERT_GE(segs.size(), 20u);
+  flip_byte(segs[1], static_cast<std::streamoff>(fs::file_size(segs[1]) / 2));  // records of a middle segment
+  auto j = cli({"sessions", "--store", dir.str(), "--format", "jsonl"});
+  ASSERT_EQ(j.exit_code, 0) << j.err;
+  const auto rows = parse_jsonl(j.out);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_FALSE(rows[0].contains("first_time")) << "an empty session has no event times";
+  EXPECT_EQ(rows[1].at("first_time"), "2023-11-14T22:13:21.123456789Z");
+  EXPECT_EQ(rows[1].at("last_time"), "2023-11-14T23:03:20.123456789Z");
+  auto t = cli({"sessions", "--store", dir.str()});
+  ASSERT_EQ(t.exit_code, 0) << t.err;
+  EXPECT_THAT(t.out, ::testing::ContainsRegex("first_time +last_time"));
+  EXPECT_THAT(t.out, ::testing::ContainsRegex("timed .* 2023-11-14T22:13:21Z  2023-11-14T23:03:20Z"));
+  EXPECT_THAT(t.out, ::testing::ContainsRegex("empty +1 +0 +0 +0 B +0 +- +- +-"));
 }
 
 TEST(CliTailEnd, interruptedDumpExitsNonZeroSoAPartialDumpNeverLooksComplete) {

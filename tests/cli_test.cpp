@@ -220,9 +220,9 @@ TEST(CliSessions, listsEachSessionWithLatestSequenceCountSizeAndSegments) {
   ASSERT_EQ(text.exit_code, 0) << text.err;
   const auto lines = text.lines();
   ASSERT_EQ(lines.size(), 3u);  // header + 2 sessions
-  EXPECT_THAT(lines[0], ::testing::MatchesRegex("session +first_seq +latest_seq +events +size +segments +writer"));
+  EXPECT_THAT(lines[0], ::testing::MatchesRegex("session +first_seq +latest_seq +events +size +segments +writer +first_time +last_time"));
   EXPECT_THAT(lines[1], ::testing::StartsWith("alpha"));
-  EXPECT_THAT(lines[2], ::testing::MatchesRegex("beta +1 +7 +7 +[0-9.]+ k?B +1 +-"));  // first_seq 1: a LogStore never prunes
+  EXPECT_THAT(lines[2], ::testing::MatchesRegex("beta +1 +7 +7 +[0-9.]+ k?B +1 +- +20[0-9-]+T[0-9:]+Z +20[0-9-]+T[0-9:]+Z"));  // first_seq 1: a LogStore never prunes
 
   TempDir empty;
   LogStoreOptions fresh;
@@ -349,13 +349,13 @@ TEST(CliUsage, badUsageExitsTwoWithAMessage) {
 TEST(CliUsage, everySubcommandHasHelpNamingItsExitCodes) {
   auto top = cli({"--help"});
   EXPECT_EQ(top.exit_code, 0);
-  for (const char* sub : {"demo", "bench", "tune", "tail", "sessions", "verify", "help", "completion"}) {
+  for (const char* sub : {"demo", "bench", "tune", "tail", "sessions", "verify", "stat", "help", "completion"}) {
     EXPECT_THAT(top.out, HasSubstr(sub));
     auto r = cli({sub, "--help"});
     EXPECT_EQ(r.exit_code, 0) << sub << r.err;
     EXPECT_THAT(r.out, HasSubstr("Usage")) << sub;
   }
-  for (const char* sub : {"tail", "sessions", "verify"}) {
+  for (const char* sub : {"tail", "sessions", "verify", "stat"}) {
     auto r = cli({sub, "--help"});
     EXPECT_THAT(r.out, HasSubstr("Exit codes: 0 ok, 1 runtime failure, 2 bad usage, 3 damaged store")) << sub;
   }

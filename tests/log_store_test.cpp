@@ -6,6 +6,7 @@
 #include <sessionring/log_store.hpp>
 #include <sessionring/session_id.hpp>
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -447,6 +448,45 @@ TEST(LogStore, infoAndVerifyReportCountsAndSizes) {
   EXPECT_EQ(v->intact.bytes, bytes);
   EXPECT_EQ(v->torn_tail_bytes, 0u);
   EXPECT_TRUE(v->problem.empty());
+}
+
+// open_tail reads the segment headers and the last segment only: the records of earlier
+// segments are checked when a read reaches them, so damage there neither fails the open nor
+// a read near the end, and is reported (file and offset) by a read that reaches it.
+TEST(LogStore, openTailServesTheEndOfASessionWhoseEarlierSegmentsAreDamaged) {
+  TempDir dir;
+  auto o = test::options_in(dir);
+  o.segment_bytes = 4096;
+  {
+    auto store = open_store(o);
+    auto log = open_log(*store, "t", OpenMode::write);
+    test::append_range(*log, 1, 600);
+  }
+  const auto segs = test::segment_files(o.root / "t");
+  ASSERT_GE(segs.size(), 10u);
+  const auto offsets = test::frame_offsets(segs[1]);
+  ASSERT_GE(offsets.size(), 3u);
+  test::flip_byte(segs[1], offsets[1] + 40);  // a payload byte of the second record of segment 2
+  auto store = open_store(o);
+  ASSERT_FALSE(store->open("t", OpenMode::read)) << "a full read open checks every record";
+  VerifyReport report;
+  auto tail = store->open_tail("t", report);
+  ASSERT_TRUE(tail) << tail.error();
+  EXPECT_FALSE(report.damaged);
+  EXPECT_EQ((*tail)->latest_sequence(), 600u);
+  std::vector<Sequence> got;
+  EventQuery near_end;
+  near_end.after = 590;
+  ASSERT_TRUE((*tail)->read(near_end, [&](const EventView& v) {
+    EXPECT_EQ(v.to_event().data, test::test_event(v.sequence_number).data);
+    got.push_back(v.sequence_number);
+    return true;
+  }));
+  EXPECT_EQ(got, (std::vector<Sequence>{591, 592, 593, 594, 595, 596, 597, 598, 599, 600}));
+  Status whole = (*tail)->read(EventQuery{}, [](const EventView&) { return true; });
+  ASSERT_FALSE(whole);
+  EXPECT_EQ(whole.code(), Errc::damaged_store);
+  EXPECT_THAT(whole.error().message(), ::testing::HasSubstr(segs[1].string().append(" offset ").append(std::to_string(offsets[1]))));
 }
 
 }  // namespace

@@ -102,6 +102,7 @@ void make_app(CLI::App& app, std::function<int()>& run) {
   add_tail_command(app, run);
   add_sessions_command(app, run);
   add_verify_command(app, run);
+  add_stat_command(app, run);
 
   auto topic = std::make_shared<std::string>();
   CLI::App* help = app.add_subcommand("help", "Show the help of the program or of one subcommand: help SUBCOMMAND");

@@ -14,7 +14,7 @@ namespace sessionring::tools {
 inline constexpr const char* kAppDescription =
     "sessionring: sessions of runs emitting sequenced, durable, resumable event streams";
 
-/// Registers demo, bench, tune, tail, sessions, verify, help and completion, and --version, on `app` (which must outlive `run`)
+/// Registers demo, bench, tune, tail, sessions, verify, stat, help and completion, and --version, on `app` (which must outlive `run`)
 /// and requires exactly one of them. After app.parse() succeeds, `run` holds the chosen
 /// subcommand's body, returning the exit code of docs/cli.md; parsing itself starts nothing.
 void make_app(CLI::App& app, std::function<int()>& run);

@@ -179,6 +179,9 @@ int run_demo(const DemoOptions& o) {
     so.new_session = NewSession{o.session, R"({"title":"sessionring demo"})", ""};
   so.max_concurrent_runs = o.producers;
   so.engine.ring_capacity = o.ring_capacity;
+  // The live view for `sessionring stat` (docs/cli.md "stat"): a LogStore has a session
+  // directory to put the counters file in; --store memory has none.
+  so.publish_counters = dynamic_cast<LogStore*>(store->get()) != nullptr;
   auto server = SessionServer::start(so);
   if (!server) return fail(server.error());
   const Sequence start_seq = server->session().latest_sequence();
@@ -189,6 +192,9 @@ int run_demo(const DemoOptions& o) {
   std::cout << "sessionring demo: session '" << o.session << "' (" << (attach ? "continued" : "created")
             << " after sequence " << start_seq << ") on store " << o.store << "; runs " << run_prefix << "0.."
             << run_prefix << o.producers - 1 << ", ring " << o.ring_capacity << " slots" << std::endl;
+  if (so.publish_counters)
+    std::cout << "sessionring demo: watch it live from another terminal: sessionring stat --store " << o.store << " "
+              << o.session << std::endl;
 
   SubscribeOptions live_opts;
   live_opts.from_sequence = start_seq + 1;

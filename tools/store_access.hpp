@@ -87,6 +87,11 @@ class ExistingStore {
     if (!held) return std::nullopt;
     return *held;
   }
+  /// LogStore: LogStore::open_tail (headers and the last segment read at open: for reads near
+  /// the end of a long session). Other stores: open_intact_prefix.
+  Result<std::shared_ptr<SessionLog>> open_tail(std::string_view id, VerifyReport& report) const {
+    return log_ ? log_->open_tail(id, report) : open_intact_prefix(id, report);
+  }
   /// The LogStore root directory; nullopt for the other stores (no per-session directory).
   std::optional<std::filesystem::path> log_root() const {
     if (log_) return log_->options().root;

@@ -23,8 +23,8 @@
 #include <cstdio>
 #include <deque>
 #include <limits>
-#include <tuple>
 #include <memory>
+#include <tuple>
 #include <string>
 #include <vector>
 
@@ -143,7 +143,9 @@ int run_tail(const TailOptions& o) {
   if (!store) return report_error("tail", store.error());
   // The intact prefix even of a damaged session: printed, then the damage reported (exit 3).
   VerifyReport damage;
-  auto log = (*store)->open_intact_prefix(o.session, damage);
+  // --last reads near the end: a tail open reads the last segment, not the whole session
+  // (earlier segments are read, and checked, only as far as the backward windows reach).
+  auto log = o.last > 0 ? (*store)->open_tail(o.session, damage) : (*store)->open_intact_prefix(o.session, damage);
   if (!log) return report_error("tail", log.error());
   auto report_damage = [&] {
     return report_error("tail", Error(Errc::damaged_store,
@@ -167,25 +169,35 @@ int run_tail(const TailOptions& o) {
   Sequence next = o.from;  // the first sequence not yet covered by a read
   std::uint64_t printed = 0;
   if (o.last > 0) {
-    // The last N matching events: unfiltered, exactly the range (latest - N, latest]; filtered,
-    // a read of the range keeping the last N lines.
+    // The last N matching events of [next, latest], read backwards in windows of sequences:
+    // unfiltered, one window of exactly N; filtered, windows that double until N matches are
+    // kept or `next` is reached. Only what the windows cover is read (a long session is not).
     const Sequence latest = std::min((*log)->latest_sequence(), bound);
-    if (filter.matches_everything() && !timed && latest >= o.last) next = std::max(next, latest - o.last + 1);
-    std::deque<std::string> kept;
-    if (latest >= next) {
+    const bool exact = filter.matches_everything() && !timed;
+    std::deque<std::string> kept;  // the last matches found, oldest first
+    std::uint64_t window = exact ? o.last : std::max<std::uint64_t>(std::min<std::uint64_t>(o.last, 1u << 30) * 4, 1024);
+    Sequence hi = latest;
+    while (hi >= next && kept.size() < o.last && !stop_requested()) {
+      const Sequence lo = hi - next + 1 > window ? hi - window + 1 : next;
+      const std::uint64_t need = o.last - kept.size();
+      std::deque<std::string> found;  // the last `need` matches of this window
       EventQuery q;
-      q.after = next - 1;
-      q.before = latest + 1;
+      q.after = lo - 1;
+      q.before = hi + 1;
       q.filter = filter;
       Status st = (*log)->read(q, [&](const EventView& e) {
-        if (!in_time(e)) return !stop_requested();
-        kept.push_back(format(e));
-        if (kept.size() > o.last) kept.pop_front();
+        if (in_time(e)) {
+          found.push_back(format(e));
+          if (found.size() > need) found.pop_front();
+        }
         return !stop_requested();
       });
       if (!st) return report_error("tail", st.error());
-      next = latest + 1;
+      for (auto it = found.rbegin(); it != found.rend(); ++it) kept.push_front(std::move(*it));
+      hi = lo - 1;
+      window = std::min<std::uint64_t>(window * 2, std::uint64_t{1} << 40);
     }
+    next = std::max(next, latest + 1);
     if (stop_requested()) return 128 + g_stop.load(std::memory_order_relaxed);
     while (o.count != 0 && kept.size() > o.count) kept.pop_back();
     for (auto& l : kept) out.line(std::move(l));

@@ -46,6 +46,15 @@ class LogStore final : public SessionStore {
   /// session without damage it is open(session_id, OpenMode::read). Never modifies files.
   Result<std::shared_ptr<SessionLog>> open_intact_prefix(std::string_view session_id, VerifyReport& report);
 
+  /// A read handle for reading near the end of a long session (`sessionring tail -n N`): the
+  /// open checks the segment headers and reads the records of the last segment only (as info()
+  /// does), so it costs one segment, not the session. Records of earlier segments are checked
+  /// when a read reaches them (each is located from its segment's start, no sparse index):
+  /// damage there is that read's damaged_store, naming the file and offset. Damage in what the
+  /// open reads is handled as open_intact_prefix does (`report`). Never modifies files; the
+  /// handle is not shared with other opens of this store.
+  Result<std::shared_ptr<SessionLog>> open_tail(std::string_view session_id, VerifyReport& report);
+
   /// Subdirectories of the root that are valid session ids, sorted.
   Result<std::vector<std::string>> list_sessions() const override;
 
@@ -77,6 +86,8 @@ class LogStore final : public SessionStore {
  private:
   struct State;
   explicit LogStore(std::unique_ptr<State> state);
+  /// open_intact_prefix (full: every record checked) and open_tail (headers and last segment).
+  Result<std::shared_ptr<SessionLog>> open_reader(std::string_view session_id, VerifyReport& report, bool full);
   std::unique_ptr<State> state_;
 };
 

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -82,6 +83,19 @@ struct SessionServerOptions {
   std::chrono::nanoseconds lapped_sample_interval = std::chrono::seconds(1);
   /// interrupt_run's hook; empty: interrupt_run cancels.
   InterruptHook interrupt;
+
+  /// Publish this server's counters (session, runs, every subscriber's cursor, lag, laps, store
+  /// reads) in a small memory-mapped file that `sessionring stat` and CountersReader read from
+  /// another process (docs/telemetry.md "Counters file"). Off by default. On, one thread per
+  /// process (started with the first such server, ended with the last) samples every server's
+  /// statistics each counters_interval; the event path is never touched.
+  bool publish_counters = false;
+  /// Where the file goes: empty = <LogStore root>/<session>/COUNTERS (a LogStore only; start()
+  /// answers validation_error for another store without a directory); else
+  /// <counters_directory>/<session>.counters (the directory must exist).
+  std::filesystem::path counters_directory;
+  /// How often the counters file is refreshed; [1 ms, 1 min].
+  std::chrono::nanoseconds counters_interval = std::chrono::milliseconds(100);
 
   StopPolicy stop_policy = StopPolicy::drain;
   std::chrono::nanoseconds stop_drain_timeout = std::chrono::seconds(30);  ///< not negative

@@ -3,6 +3,8 @@
 #include <sessionring/append_batch.hpp>
 #include <sessionring/append_options.hpp>
 #include <sessionring/config.hpp>
+#include <sessionring/counters_reader.hpp>
+#include <sessionring/counters_snapshot.hpp>
 #include <sessionring/durability.hpp>
 #include <sessionring/errc.hpp>
 #include <sessionring/error.hpp>
