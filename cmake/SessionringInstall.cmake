@@ -35,6 +35,21 @@ install(EXPORT sessionringTargets
 # sessionring_DIR=<build dir> (google/benchmark's export()).
 export(EXPORT sessionringTargets NAMESPACE sessionring:: FILE "${PROJECT_BINARY_DIR}/sessionringTargets.cmake")
 
+# The JetStreamStore library, the package's `jetstream` component, in an export set of its own
+# so that find_package(sessionring) without the component needs no libnats.
+if(TARGET sessionring_jetstream)
+  set_target_properties(sessionring_jetstream PROPERTIES EXPORT_NAME jetstream)
+  install(TARGETS sessionring_jetstream
+          EXPORT sessionringJetStreamTargets
+          ARCHIVE DESTINATION "${CMAKE_INSTALL_LIBDIR}" COMPONENT sessionring_Development)
+  install(EXPORT sessionringJetStreamTargets
+          NAMESPACE sessionring::
+          DESTINATION "${SESSIONRING_INSTALL_CMAKEDIR}"
+          COMPONENT sessionring_Development)
+  export(EXPORT sessionringJetStreamTargets NAMESPACE sessionring::
+         FILE "${PROJECT_BINARY_DIR}/sessionringJetStreamTargets.cmake")
+endif()
+
 configure_package_config_file("${PROJECT_SOURCE_DIR}/cmake/sessionringConfig.cmake.in"
                               "${PROJECT_BINARY_DIR}/sessionringConfig.cmake"
                               INSTALL_DESTINATION "${SESSIONRING_INSTALL_CMAKEDIR}")

@@ -338,6 +338,9 @@ void Sequencer::refuse(std::size_t n, const Error& e) {
   // duplicate (issue 12: an append_wait answer is always true).
   const std::unordered_set<std::string_view> kept_ids = batch_dups_.empty() ? std::unordered_set<std::string_view>{}
                                                                             : fire_and_forget_ids(n);
+  // Failing before any producer hears of the refusal: one told storage_error finds
+  // stats().store_failing set and subscribers reporting it (H1 before the completions).
+  set_health(true, stalled_);
   std::size_t keep = 0;
   for (std::size_t i = 0; i < n; ++i) {
     IngestItem& item = items_[i];

@@ -6,9 +6,12 @@
 #      (g++ -std=c++20 ... $(pkg-config --cflags --libs sessionring), libsessionring.so by rpath)
 # runs both hosts, runs the installed `sessionring` program, and checks the layout (public
 # headers only, both libraries, package files).
-# usage: install_example_test.sh CMAKE BUILD_DIR EXAMPLES_DIR CXX [CONFIG]
+# With NATS_SERVER (the JetStream build), also the jetstream component: examples/jetstream_host
+# built with find_package(... COMPONENTS jetstream), run against a nats-server started here on
+# loopback and stopped by its pid.
+# usage: install_example_test.sh CMAKE BUILD_DIR EXAMPLES_DIR CXX [CONFIG [NATS_SERVER]]
 set -euo pipefail
-cmake_cmd=$1 build_dir=$2 examples_dir=$3 cxx=$4 config=${5:-Release}
+cmake_cmd=$1 build_dir=$2 examples_dir=$3 cxx=$4 config=${5:-Release} nats_server=${6:-}
 [ -n "$config" ] || config=Release
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/sessionring-install-XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
@@ -40,6 +43,21 @@ echo "== examples/ with find_package (static library)"
     -DCMAKE_BUILD_TYPE="$config" -DCMAKE_CXX_COMPILER="$cxx" >/dev/null
 "$cmake_cmd" --build "$tmp/example-build" --config "$config" >/dev/null
 "$tmp/example-build/host"
+
+if [ -n "$nats_server" ]; then
+    echo "== examples/jetstream_host: the installed jetstream component against a loopback nats-server"
+    [ -x "$tmp/example-build/jetstream_host" ] || fail "the jetstream component was not found by find_package"
+    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    "$nats_server" -js -a 127.0.0.1 -p "$port" -sd "$tmp/nats" >"$tmp/nats.log" 2>&1 &
+    nats_pid=$!
+    trap 'kill "$nats_pid" 2>/dev/null || true; rm -rf "$tmp"' EXIT
+    for _ in $(seq 1 100); do grep -q "Server is ready" "$tmp/nats.log" && break; sleep 0.1; done
+    grep -q "Server is ready" "$tmp/nats.log" || { cat "$tmp/nats.log"; fail "nats-server did not start"; }
+    "$tmp/example-build/jetstream_host" "nats://127.0.0.1:$port"
+    kill "$nats_pid"
+    wait "$nats_pid" 2>/dev/null || true
+    trap 'rm -rf "$tmp"' EXIT
+fi
 
 echo "== README's pkg-config route, run exactly as written (shared library)"
 readme=$(dirname "$examples_dir")/README.md
