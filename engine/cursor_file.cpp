@@ -102,7 +102,13 @@ Status CursorFile::load_locked() {
   auto m = load();
   if (!m) return m.error();
   cache_ = std::move(*m);
+  publish_lowest_locked();
   return {};
+}
+
+void CursorFile::publish_lowest_locked() {
+  const auto low = CursorTable::lowest_of(*cache_);
+  lowest_.store(low ? *low : kNone, std::memory_order_relaxed);  // relaxed: see the declaration
 }
 
 Status CursorFile::replace_locked(const CursorTable::Map& map) {
@@ -128,7 +134,19 @@ Status CursorFile::put(std::string_view name, Sequence position) {
   next.insert_or_assign(std::string(name), position);
   if (Status st = replace_locked(next); !st) return st;
   cache_ = std::move(next);
+  publish_lowest_locked();
   return {};
+}
+
+Result<std::optional<Sequence>> CursorFile::lowest() {
+  Sequence low = lowest_.load(std::memory_order_relaxed);  // relaxed: see the declaration
+  if (low == kUnknown) {
+    std::lock_guard lock(mutex_);
+    if (Status st = load_locked(); !st) return st.error();
+    low = lowest_.load(std::memory_order_relaxed);  // relaxed: set by load_locked under mutex_
+  }
+  if (low == kNone) return std::optional<Sequence>{};
+  return std::optional<Sequence>(low);
 }
 
 Status CursorFile::erase(std::string_view session, std::string_view name) {
@@ -140,6 +158,7 @@ Status CursorFile::erase(std::string_view session, std::string_view name) {
   next.erase(std::string(name));
   if (Status st = replace_locked(next); !st) return st;
   cache_ = std::move(next);
+  publish_lowest_locked();
   return {};
 }
 

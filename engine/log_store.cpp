@@ -249,10 +249,11 @@ Result<std::shared_ptr<SessionLog>> LogStore::open(std::string_view session_id, 
   wc.faults = o.fault_injector;
   wc.retention = detail::retention_for(session_id, o.retention, o.session_retention);
   wc.budget = state_->budget;
+  wc.cursors = state_->cursor_file(session_id, durable);
   auto writer = LogWriter::start(state, wc, std::move(*lock));
   if (!writer) return writer.error();
   state_->remember(session_id, state, true);
-  return std::shared_ptr<SessionLog>(std::make_shared<LogHandle>(std::move(state), state_->cursor_file(session_id, durable), std::move(*writer)));
+  return std::shared_ptr<SessionLog>(std::make_shared<LogHandle>(std::move(state), wc.cursors, std::move(*writer)));
 }
 
 Result<std::shared_ptr<SessionLog>> LogStore::open_intact_prefix(std::string_view session_id, VerifyReport& report) {

@@ -78,6 +78,14 @@ Result<CursorTable::Map> sqlite_list_cursors(sqlite3* db, const std::string& pat
   return map;
 }
 
+Result<std::optional<Sequence>> sqlite_lowest_cursor(sqlite3* db, const std::string& path, std::string_view session) {
+  auto s = prepare(db, path, "SELECT min(position) FROM cursors WHERE session_id = ?1", session);
+  if (!s) return s.error();
+  if (sqlite3_step(s->get()) != SQLITE_ROW) return db_error(db, path, "lowest cursor");
+  if (sqlite3_column_type(s->get(), 0) == SQLITE_NULL) return std::optional<Sequence>{};
+  return std::optional<Sequence>(static_cast<Sequence>(sqlite3_column_int64(s->get(), 0)));
+}
+
 Result<bool> sqlite_delete_cursor(sqlite3* db, const std::string& path, std::string_view session,
                                   std::string_view name) {
   auto s = prepare(db, path, "DELETE FROM cursors WHERE session_id = ?1 AND name = ?2", session);

@@ -701,6 +701,12 @@ class SqliteWriterLog final : public SessionLog {
       else
         return db_error(d, store_->path, "retention: find the first young event");
     }
+    if (to > first_ && policy_.keep_cursor_positions) {
+      // Inside the batch's transaction: the cursors as of now, consistent with the prune.
+      auto low = detail::sqlite_lowest_cursor(d, store_->path, session_->id);
+      if (!low) return low.error();
+      if (*low) to = std::min(to, **low + 1);
+    }
     if (to <= first_) return first_;
     for (sqlite3_stmt* s : {prune_.get(), set_first_.get()}) {
       StmtReset reset{s};

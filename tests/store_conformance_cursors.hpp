@@ -114,7 +114,8 @@ TYPED_TEST_P(StoreCursorConformance, concurrentCommitsFromManyThreadsLeaveEachCu
   std::vector<std::thread> threads;
   for (int t = 0; t < 4; ++t)
     threads.emplace_back([&, t] {
-      const std::string name = "t" + std::to_string(t);
+      std::string name = "t";
+      name.append(std::to_string(t));  // append, not `+`: GCC 12 -Wrestrict
       for (Sequence p = 0; p <= 20; ++p) EXPECT_TRUE(log->commit_cursor(name, p));
     });
   for (auto& th : threads) th.join();
@@ -145,6 +146,38 @@ TYPED_TEST_P(StoreCursorConformance, durableStoreKeepsCommittedCursorsAcrossRest
   EXPECT_EQ(log->list_cursors()->size(), 1u);
 }
 
+// RetentionPolicy::keep_cursor_positions: pruning never removes an event after the lowest
+// cursor; deleting that cursor lets the limits apply again; without the flag cursors hold nothing.
+TYPED_TEST_P(StoreCursorConformance, retentionKeepingCursorPositionsNeverPrunesAboveTheLowestCursor) {
+  RetentionPolicy p;
+  p.max_events = 100;
+  p.prune_unit = 50;
+  p.keep_cursor_positions = true;
+  if (!this->reopen_with_retention(p)) GTEST_SKIP() << TypeParam::name() << " has no retention";
+  auto log = this->writer();
+  ASSERT_NE(log, nullptr);
+  this->append_secured(*log, 1, 10);
+  if (log->list_cursors().code() == Errc::unsupported) GTEST_SKIP() << TypeParam::name() << " keeps no cursors";
+  ASSERT_TRUE(log->commit_cursor("slow", 5));
+  ASSERT_TRUE(log->commit_cursor("fast", 10));
+  for (Sequence first = 11; first <= 600; first += 7) {
+    this->append_secured(*log, first, std::min<Sequence>(7, 601 - first), 7);
+    ASSERT_LE(log->first_sequence(), 6u) << "pruned above the lowest cursor (5)";
+  }
+  ASSERT_TRUE(log->commit_cursor("slow", 400));  // it advances: retention may go up to 401
+  ASSERT_TRUE(log->delete_cursor("fast"));
+  for (Sequence first = 601; first <= 900; first += 7)
+    this->append_secured(*log, first, std::min<Sequence>(7, 901 - first), 7);
+  const Sequence f = log->first_sequence();
+  EXPECT_GT(f, 6u) << "retention stopped after the cursor advanced";
+  EXPECT_LE(f, 401u) << "pruned above the lowest cursor (400)";
+  ASSERT_TRUE(log->delete_cursor("slow"));
+  for (Sequence first = 901; first <= 1200; first += 7)
+    this->append_secured(*log, first, std::min<Sequence>(7, 1201 - first), 7);
+  EXPECT_GE(log->first_sequence(), 1200u - 100u - 50u - retention_unit_events<TypeParam>())
+      << "without cursors the limits apply again";
+}
+
 #undef SR_CURSOR_WRITER
 
 REGISTER_TYPED_TEST_SUITE_P(StoreCursorConformance, committedPositionIsReadBackListedSortedAndMayMoveBack,
@@ -152,6 +185,7 @@ REGISTER_TYPED_TEST_SUITE_P(StoreCursorConformance, committedPositionIsReadBackL
                             badNameOrPositionAboveLatestIsValidationErrorAndStoresNothing,
                             readHandlesSeeCursorsButCannotWriteThem, cursorsAreIndependentPerSession,
                             concurrentCommitsFromManyThreadsLeaveEachCursorAtItsLastCommit,
-                            durableStoreKeepsCommittedCursorsAcrossRestart);
+                            durableStoreKeepsCommittedCursorsAcrossRestart,
+                            retentionKeepingCursorPositionsNeverPrunesAboveTheLowestCursor);
 
 }  // namespace sessionring::test

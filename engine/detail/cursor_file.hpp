@@ -11,6 +11,7 @@
 
 #include "detail/cursor_table.hpp"
 
+#include <atomic>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -31,6 +32,10 @@ class CursorFile {
   Result<CursorTable::Map> load() const;
   /// Writer: sets one cursor and replaces the file.
   Status put(std::string_view name, Sequence position);
+  /// Writer (retention, any thread): the lowest committed position (nullopt inside: no
+  /// cursors); the error when the file cannot be read. Never waits for a cursor write in
+  /// flight (it reads lowest_), except once, to load the file, before the first write.
+  Result<std::optional<Sequence>> lowest();
   /// Writer: removes one cursor and replaces the file; not_found when it has none.
   Status erase(std::string_view session, std::string_view name);
 
@@ -41,12 +46,20 @@ class CursorFile {
  private:
   Status replace_locked(const CursorTable::Map& map);
   Status load_locked();
+  void publish_lowest_locked();
 
   const std::string dir_;
   const bool durable_;
   FaultInjector* const faults_;  // not owned; null: no fault injection
   std::mutex mutex_;              // guards cache_; serialises writers
   std::optional<CursorTable::Map> cache_;  // the writer's copy of the file, loaded on first write
+  static constexpr Sequence kUnknown = ~Sequence{0};  // lowest_: the file is not loaded yet
+  static constexpr Sequence kNone = ~Sequence{0} - 1; // lowest_: no cursors
+  // Writer: every table change under mutex_ (relaxed); reader: lowest() (relaxed). The value
+  // is the whole message: retention needs a recent lowest position, and one racing a commit
+  // is as good as the commit landing just after the prune (docs/store.md "Durable named
+  // cursors": a cursor below the first available gets Errc::pruned).
+  std::atomic<Sequence> lowest_{kUnknown};
 };
 
 }  // namespace sessionring::detail

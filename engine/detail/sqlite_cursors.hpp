@@ -20,6 +20,8 @@ Status sqlite_put_cursor(sqlite3* db, const std::string& path, std::string_view 
 Result<std::optional<Sequence>> sqlite_get_cursor(sqlite3* db, const std::string& path, std::string_view session,
                                                   std::string_view name);
 Result<CursorTable::Map> sqlite_list_cursors(sqlite3* db, const std::string& path, std::string_view session);
+/// The lowest position of the session's cursors (nullopt: none): retention keep_cursor_positions.
+Result<std::optional<Sequence>> sqlite_lowest_cursor(sqlite3* db, const std::string& path, std::string_view session);
 /// True when a row was deleted.
 Result<bool> sqlite_delete_cursor(sqlite3* db, const std::string& path, std::string_view session,
                                   std::string_view name);
