@@ -6,10 +6,13 @@
 #include "oracle.hpp"
 
 #include <sessionring/log_store.hpp>
+#include <sessionring/session_server.hpp>
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <stdexcept>
+#include <thread>
 
 using namespace sessionring;
 using namespace sessionring::test;
@@ -182,4 +185,39 @@ TEST(DurableCursor, logStoreDurableSubscriptionResumesAfterASessionRestart) {
   auto sub = s->subscribe(durable("idx"));
   ASSERT_TRUE(sub.ok());
   EXPECT_EQ(sequences(drain(*sub, 8)), (std::vector<Sequence>{13, 14, 15, 16, 17, 18, 19, 20}));
+}
+
+TEST(DurableCursor, pushSubscriptionWithAutoCommitStoresWhatItsHandlerReturnedFrom) {
+  auto s = Session::open(options());
+  ASSERT_TRUE(s.ok());
+  append_n(*s, 50);
+  std::atomic<Sequence> seen{0};  // writer: the push thread; reader: this test (relaxed polling, then join via unsubscribe)
+  auto push = s->subscribe_push(durable("push", 0ms, true),
+                                [&](const EventView& v) { seen.store(v.sequence_number, std::memory_order_relaxed); });
+  ASSERT_TRUE(push.ok()) << push.error();
+  const auto deadline = std::chrono::steady_clock::now() + patience();
+  while (s->log().read_cursor("push").value() < 50 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(1ms);
+  ASSERT_TRUE(push->unsubscribe());
+  EXPECT_EQ(s->log().read_cursor("push").value(), 50u);
+  EXPECT_EQ(seen.load(std::memory_order_relaxed), 50u);
+}
+
+TEST(DurableCursor, sessionServerListsCursorsWithLagAndDeletesThem) {
+  SessionServerOptions o;
+  o.store = MemoryStore::create();
+  o.new_session = NewSession{"srv-session", "{}", ""};
+  auto server = SessionServer::start(std::move(o));
+  ASSERT_TRUE(server.ok()) << server.error();
+  append_n(server->session(), 4);
+  auto sub = server->subscribe(durable("srv"));
+  ASSERT_TRUE(sub.ok()) << sub.error();
+  ASSERT_TRUE(sub->commit(1));
+  auto list = server->cursors();
+  ASSERT_TRUE(list.ok()) << list.error();
+  ASSERT_EQ(list->size(), 1u);
+  EXPECT_EQ((*list)[0].position, 1u);
+  EXPECT_EQ((*list)[0].lag, server->session().latest_sequence() - 1);
+  EXPECT_TRUE(server->delete_cursor("srv"));
+  EXPECT_TRUE(server->cursors()->empty());
 }
