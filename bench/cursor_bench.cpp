@@ -17,8 +17,8 @@ using namespace sessionring;
 namespace {
 
 struct Dir {
-  std::filesystem::path path = std::filesystem::temp_directory_path() /
-                               ("sessionring-cursor-bench-" + std::to_string(::getpid()));
+  std::filesystem::path path =
+      std::filesystem::temp_directory_path() / ("sessionring-cursor-bench-" + std::to_string(::getpid()));
   Dir() { std::filesystem::create_directories(path); }
   ~Dir() { std::filesystem::remove_all(path); }
 };

@@ -194,7 +194,8 @@ Result<std::shared_ptr<SessionLog>> LogStore::open(std::string_view session_id, 
   const std::string dir = state_->dir_of(session_id);
   const bool durable = o.durability == Durability::fsync;
   if (mode == OpenMode::read) {
-    if (auto live = state_->find_live(session_id)) return std::shared_ptr<SessionLog>(std::make_shared<LogHandle>(live, state_->cursor_file(session_id, false)));
+    if (auto live = state_->find_live(session_id))
+      return std::shared_ptr<SessionLog>(std::make_shared<LogHandle>(live, state_->cursor_file(session_id, false)));
     auto state = state_->new_state(session_id);
     auto scan = detail::scan_session(dir, o.read_chunk_bytes, detail::ScanDepth::full, state.get());
     if (!scan) {
@@ -210,7 +211,8 @@ Result<std::shared_ptr<SessionLog>> LogStore::open(std::string_view session_id, 
       state->publish(scan->latest);
     }
     state_->remember(session_id, state, false);
-    return std::shared_ptr<SessionLog>(std::make_shared<LogHandle>(std::move(state), state_->cursor_file(session_id, false)));
+    return std::shared_ptr<SessionLog>(
+        std::make_shared<LogHandle>(std::move(state), state_->cursor_file(session_id, false)));
   }
 
   if (o.read_only)
@@ -303,7 +305,8 @@ Result<std::shared_ptr<SessionLog>> LogStore::open_reader(std::string_view sessi
   // A damaged prefix is not remembered in `live`: other opens of the session still meet the
   // damage; neither is a tail open, whose earlier segments were not checked.
   if (!damaged && full) state_->remember(session_id, state, false);
-  return std::shared_ptr<SessionLog>(std::make_shared<LogHandle>(std::move(state), state_->cursor_file(session_id, false)));
+  return std::shared_ptr<SessionLog>(
+      std::make_shared<LogHandle>(std::move(state), state_->cursor_file(session_id, false)));
 }
 
 Result<std::vector<std::string>> LogStore::list_sessions() const {

@@ -56,8 +56,8 @@ Result<std::size_t> Subscriber::poll(FunctionRef<void(const EventView&)> handler
   };
   auto r = poll_events(noting, max, deadline, report_store_health);
   if (r) {
-    d.note(cursor() - 1);       // filtered-out events up to the cursor count as processed
-    (void)d.flush_if_due();     // a failure stays pending: flush_commit() reports it
+    d.note(cursor() - 1);    // filtered-out events up to the cursor count as processed
+    (void)d.flush_if_due();  // a failure stays pending: flush_commit() reports it
   }
   return r;
 }

@@ -349,7 +349,8 @@ TEST(CliUsage, badUsageExitsTwoWithAMessage) {
 TEST(CliUsage, everySubcommandHasHelpNamingItsExitCodes) {
   auto top = cli({"--help"});
   EXPECT_EQ(top.exit_code, 0);
-  for (const char* sub : {"demo", "bench", "tune", "tail", "sessions", "cursors", "verify", "stat", "help", "completion"}) {
+  for (const char* sub :
+       {"demo", "bench", "tune", "tail", "sessions", "cursors", "verify", "stat", "help", "completion"}) {
     EXPECT_THAT(top.out, HasSubstr(sub));
     auto r = cli({sub, "--help"});
     EXPECT_EQ(r.exit_code, 0) << sub << r.err;

@@ -161,9 +161,10 @@ TEST(DurableCursorKill, afterSigkillTheNamedSubscriberRedeliversExactlyTheEvents
   }
   for (Sequence s = 1; s <= kEvents; ++s)
     ASSERT_GE(shared->processed[s].load(std::memory_order_relaxed), 1u) << "event " << s << " never processed";
-  std::printf("durable cursor kill: %d rounds, %d ended with events processed after the last stored commit "
-              "(redelivered next round)\n",
-              rounds, redelivered_rounds);
+  std::printf(
+      "durable cursor kill: %d rounds, %d ended with events processed after the last stored commit "
+      "(redelivered next round)\n",
+      rounds, redelivered_rounds);
   ::munmap(mem, sizeof(Shared));
 }
 

@@ -191,7 +191,9 @@ TEST(DurableCursor, pushSubscriptionWithAutoCommitStoresWhatItsHandlerReturnedFr
   auto s = Session::open(options());
   ASSERT_TRUE(s.ok());
   append_n(*s, 50);
-  std::atomic<Sequence> seen{0};  // writer: the push thread; reader: this test (relaxed polling, then join via unsubscribe)
+  // Writer: the push thread; reader: this test after unsubscribe() joined that thread (relaxed:
+  // the join orders it).
+  std::atomic<Sequence> seen{0};
   auto push = s->subscribe_push(durable("push", 0ms, true),
                                 [&](const EventView& v) { seen.store(v.sequence_number, std::memory_order_relaxed); });
   ASSERT_TRUE(push.ok()) << push.error();

@@ -28,8 +28,8 @@ class StoreCursorConformance : public StoreConformance<F> {
 
 TYPED_TEST_SUITE_P(StoreCursorConformance);
 
-#define SR_CURSOR_WRITER(log)                                                                            \
-  auto log = this->writer_with_events();                                                                 \
+#define SR_CURSOR_WRITER(log)            \
+  auto log = this->writer_with_events(); \
   if (!log) GTEST_SKIP() << TypeParam::name() << " keeps no durable cursors (Errc::unsupported)";
 
 TYPED_TEST_P(StoreCursorConformance, committedPositionIsReadBackListedSortedAndMayMoveBack) {

@@ -44,7 +44,8 @@ int run_cursors(const CursorsOptions& o) {
   } else {
     std::vector<std::vector<std::string>> table = {{"cursor", "position", "lag"}};
     for (const auto& c : *list)
-      table.push_back({c.name, std::to_string(c.position), std::to_string(latest > c.position ? latest - c.position : 0)});
+      table.push_back(
+          {c.name, std::to_string(c.position), std::to_string(latest > c.position ? latest - c.position : 0)});
     std::vector<std::size_t> w(3, 0);
     for (const auto& r : table)
       for (std::size_t c = 0; c < r.size(); ++c) w[c] = std::max(w[c], r[c].size());

@@ -17,8 +17,7 @@ inline Status cursor_read_only(std::string_view session, std::string_view what) 
 }
 
 /// The checks of commit_cursor: a valid name, a position no later than the latest sequence.
-inline Status check_cursor_commit(std::string_view session, std::string_view name, Sequence position,
-                                  Sequence latest) {
+inline Status check_cursor_commit(std::string_view session, std::string_view name, Sequence position, Sequence latest) {
   if (Status st = validate_cursor_name(name); !st) return st;
   if (position > latest) {
     std::string text = "session '";

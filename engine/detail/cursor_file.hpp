@@ -50,11 +50,11 @@ class CursorFile {
 
   const std::string dir_;
   const bool durable_;
-  FaultInjector* const faults_;  // not owned; null: no fault injection
-  std::mutex mutex_;              // guards cache_; serialises writers
-  std::optional<CursorTable::Map> cache_;  // the writer's copy of the file, loaded on first write
-  static constexpr Sequence kUnknown = ~Sequence{0};  // lowest_: the file is not loaded yet
-  static constexpr Sequence kNone = ~Sequence{0} - 1; // lowest_: no cursors
+  FaultInjector* const faults_;                        // not owned; null: no fault injection
+  std::mutex mutex_;                                   // guards cache_; serialises writers
+  std::optional<CursorTable::Map> cache_;              // the writer's copy of the file, loaded on first write
+  static constexpr Sequence kUnknown = ~Sequence{0};   // lowest_: the file is not loaded yet
+  static constexpr Sequence kNone = ~Sequence{0} - 1;  // lowest_: no cursors
   // Writer: every table change under mutex_ (relaxed); reader: lowest() (relaxed). The value
   // is the whole message: retention needs a recent lowest position, and one racing a commit
   // is as good as the commit landing just after the prune (docs/store.md "Durable named

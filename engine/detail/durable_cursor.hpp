@@ -21,8 +21,8 @@ class DurableCursor {
  public:
   using Clock = std::chrono::steady_clock;
 
-  DurableCursor(std::shared_ptr<SessionLog> log, std::string name, Sequence stored,
-                std::chrono::milliseconds interval, bool auto_commit)
+  DurableCursor(std::shared_ptr<SessionLog> log, std::string name, Sequence stored, std::chrono::milliseconds interval,
+                bool auto_commit)
       : log_(std::move(log)),
         name_(std::move(name)),
         interval_(interval),
@@ -62,8 +62,8 @@ class DurableCursor {
   const std::string name_;
   const std::chrono::milliseconds interval_;
   const bool auto_commit_;
-  std::mutex mutex_;           // guards pending_, last_write_; serialises store writes
-  Sequence pending_;           // the latest requested position
+  std::mutex mutex_;  // guards pending_, last_write_; serialises store writes
+  Sequence pending_;  // the latest requested position
   Clock::time_point last_write_{};
   // Writer: write_locked() (under mutex_, relaxed); readers: committed() observers. Publishes
   // nothing but its own value (the store holds the truth).

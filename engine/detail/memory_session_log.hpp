@@ -50,7 +50,7 @@ class MemorySessionLog final : public SessionLog {
     return mapped_bytes_.load(std::memory_order_relaxed);  // relaxed: a statistic, orders nothing
   }
 
-  CursorTable cursors;  // the session's durable named cursors (MemoryStore keeps them in memory)
+  CursorTable cursors;                  // the session's durable named cursors (MemoryStore keeps them in memory)
   std::atomic<bool> has_writer{false};  // writer: open/close of writer handles (under the store mutex); reader: open
 
  private:

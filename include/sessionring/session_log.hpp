@@ -120,8 +120,8 @@ class SessionLog {
 
  protected:
   Status cursors_unsupported() const {
-    return Status(Errc::unsupported, "the store of session '" + std::string(session_id()) +
-                                         "' does not keep durable cursors");
+    return Status(Errc::unsupported,
+                  "the store of session '" + std::string(session_id()) + "' does not keep durable cursors");
   }
 };
 
