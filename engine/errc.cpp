@@ -24,6 +24,7 @@ std::string_view to_string(Errc code) noexcept {
     case Errc::run_failed: return "run_failed";
     case Errc::pruned: return "pruned";
     case Errc::unsupported_format: return "unsupported_format";
+    case Errc::unsupported: return "unsupported";
     case Errc::subscriber_too_slow: return "subscriber_too_slow";
   }
   return "unknown_error";

@@ -38,6 +38,24 @@ class FaultInjectingLog final : public SessionLog {
     return inner_->wait_for(after, deadline);
   }
   void release_idle_resources() noexcept override { inner_->release_idle_resources(); }
+  // Cursor writes consult the injector like an append (a write, then a sync); reads like a read.
+  Status commit_cursor(std::string_view name, Sequence position) override {
+    if (const auto d = faults_->before(FileOp::write, 64); d.error != 0) return refused("commit_cursor", d.error);
+    if (const auto d = faults_->before(FileOp::sync); d.error != 0) return refused("commit_cursor (sync)", d.error);
+    return inner_->commit_cursor(name, position);
+  }
+  Result<Sequence> read_cursor(std::string_view name) const override {
+    if (const auto d = faults_->before(FileOp::read); d.error != 0) return refused("read_cursor", d.error).error();
+    return inner_->read_cursor(name);
+  }
+  Result<std::vector<CursorPosition>> list_cursors() const override {
+    if (const auto d = faults_->before(FileOp::read); d.error != 0) return refused("list_cursors", d.error).error();
+    return inner_->list_cursors();
+  }
+  Status delete_cursor(std::string_view name) override {
+    if (const auto d = faults_->before(FileOp::write, 64); d.error != 0) return refused("delete_cursor", d.error);
+    return inner_->delete_cursor(name);
+  }
 
  private:
   Status refused(const char* what, int error) const {

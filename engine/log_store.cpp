@@ -3,6 +3,8 @@
 #include <sessionring/log_store.hpp>
 #include <sessionring/session_id.hpp>
 
+#include "detail/cursor_checks.hpp"
+#include "detail/cursor_file.hpp"
 #include "detail/log_file.hpp"
 #include "detail/log_file_budget.hpp"
 #include "detail/log_lock.hpp"
@@ -34,8 +36,9 @@ using detail::LogWriter;
 // has none and refuses append(). Reads go to the shared LogState either way.
 class LogHandle final : public SessionLog {
  public:
-  explicit LogHandle(std::shared_ptr<LogState> state, std::unique_ptr<LogWriter> writer = nullptr)
-      : state_(std::move(state)), writer_(std::move(writer)) {}
+  LogHandle(std::shared_ptr<LogState> state, std::shared_ptr<detail::CursorFile> cursors,
+            std::unique_ptr<LogWriter> writer = nullptr)
+      : state_(std::move(state)), cursors_(std::move(cursors)), writer_(std::move(writer)) {}
   ~LogHandle() override {
     if (writer_) (void)writer_->close();
   }
@@ -60,9 +63,33 @@ class LogHandle final : public SessionLog {
   void release_idle_resources() noexcept override {
     if (writer_) writer_->release_idle();
   }
+  Status commit_cursor(std::string_view name, Sequence position) override {
+    if (!writer_) return detail::cursor_read_only(state_->session_id(), "commit_cursor");
+    if (Status st = detail::check_cursor_commit(state_->session_id(), name, position, state_->latest()); !st) return st;
+    return cursors_->put(name, position);
+  }
+  Result<Sequence> read_cursor(std::string_view name) const override {
+    if (Status st = validate_cursor_name(name); !st) return st.error();
+    auto map = cursors_->load();
+    if (!map) return map.error();
+    auto it = map->find(name);
+    if (it == map->end()) return detail::cursor_not_found(state_->session_id(), name);
+    return it->second;
+  }
+  Result<std::vector<CursorPosition>> list_cursors() const override {
+    auto map = cursors_->load();
+    if (!map) return map.error();
+    return detail::CursorTable::to_list(*map);
+  }
+  Status delete_cursor(std::string_view name) override {
+    if (!writer_) return detail::cursor_read_only(state_->session_id(), "delete_cursor");
+    if (Status st = validate_cursor_name(name); !st) return st;
+    return cursors_->erase(state_->session_id(), name);
+  }
 
  private:
   std::shared_ptr<LogState> state_;
+  std::shared_ptr<detail::CursorFile> cursors_;  // <session>/CURSORS (writes only through the writer handle)
   std::unique_ptr<LogWriter> writer_;  // null for a read handle
 };
 
@@ -102,6 +129,10 @@ struct LogStore::State {
     for (auto it = live.begin(); it != live.end();) it = it->second.expired() ? live.erase(it) : std::next(it);
     auto [it, inserted] = live.try_emplace(std::string(id), state);
     if (!inserted && (replace || it->second.expired())) it->second = state;
+  }
+
+  std::shared_ptr<detail::CursorFile> cursor_file(std::string_view id, bool durable) const {
+    return std::make_shared<detail::CursorFile>(dir_of(id), durable, options.fault_injector.get());
   }
 
   std::shared_ptr<LogState> new_state(std::string_view id) const {
@@ -163,7 +194,8 @@ Result<std::shared_ptr<SessionLog>> LogStore::open(std::string_view session_id, 
   const std::string dir = state_->dir_of(session_id);
   const bool durable = o.durability == Durability::fsync;
   if (mode == OpenMode::read) {
-    if (auto live = state_->find_live(session_id)) return std::shared_ptr<SessionLog>(std::make_shared<LogHandle>(live));
+    if (auto live = state_->find_live(session_id))
+      return std::shared_ptr<SessionLog>(std::make_shared<LogHandle>(live, state_->cursor_file(session_id, false)));
     auto state = state_->new_state(session_id);
     auto scan = detail::scan_session(dir, o.read_chunk_bytes, detail::ScanDepth::full, state.get());
     if (!scan) {
@@ -179,7 +211,8 @@ Result<std::shared_ptr<SessionLog>> LogStore::open(std::string_view session_id, 
       state->publish(scan->latest);
     }
     state_->remember(session_id, state, false);
-    return std::shared_ptr<SessionLog>(std::make_shared<LogHandle>(std::move(state)));
+    return std::shared_ptr<SessionLog>(
+        std::make_shared<LogHandle>(std::move(state), state_->cursor_file(session_id, false)));
   }
 
   if (o.read_only)
@@ -218,10 +251,11 @@ Result<std::shared_ptr<SessionLog>> LogStore::open(std::string_view session_id, 
   wc.faults = o.fault_injector;
   wc.retention = detail::retention_for(session_id, o.retention, o.session_retention);
   wc.budget = state_->budget;
+  wc.cursors = state_->cursor_file(session_id, durable);
   auto writer = LogWriter::start(state, wc, std::move(*lock));
   if (!writer) return writer.error();
   state_->remember(session_id, state, true);
-  return std::shared_ptr<SessionLog>(std::make_shared<LogHandle>(std::move(state), std::move(*writer)));
+  return std::shared_ptr<SessionLog>(std::make_shared<LogHandle>(std::move(state), wc.cursors, std::move(*writer)));
 }
 
 Result<std::shared_ptr<SessionLog>> LogStore::open_intact_prefix(std::string_view session_id, VerifyReport& report) {
@@ -271,7 +305,8 @@ Result<std::shared_ptr<SessionLog>> LogStore::open_reader(std::string_view sessi
   // A damaged prefix is not remembered in `live`: other opens of the session still meet the
   // damage; neither is a tail open, whose earlier segments were not checked.
   if (!damaged && full) state_->remember(session_id, state, false);
-  return std::shared_ptr<SessionLog>(std::make_shared<LogHandle>(std::move(state)));
+  return std::shared_ptr<SessionLog>(
+      std::make_shared<LogHandle>(std::move(state), state_->cursor_file(session_id, false)));
 }
 
 Result<std::vector<std::string>> LogStore::list_sessions() const {

@@ -427,6 +427,11 @@ void LogWriter::retain_locked(Sequence secured) {
   const std::int64_t now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
                                   std::chrono::system_clock::now().time_since_epoch()).count();
   std::size_t cut = retention_cut(units, cfg_.retention, check_age, now_ns);
+  if (cut > 0 && cfg_.retention.keep_cursor_positions && cfg_.cursors) {
+    const auto low = cfg_.cursors->lowest();
+    if (!low) return;  // the CURSORS file is unreadable: prune nothing rather than too much
+    if (*low) cut = cap_cut_at_cursor(units, cut, **low);
+  }
   // Only what is secured goes: a record waiting for its fdatasync is never pruned. The age
   // check counts as done (next one in a second) only when that did not hold it back.
   const std::size_t wanted = cut;

@@ -98,7 +98,9 @@ void MemorySessionLog::apply_retention(Sequence last) {
   if (!by_events && !by_bytes && !check_age) return;
   const std::int64_t now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
                                   std::chrono::system_clock::now().time_since_epoch()).count();
-  const std::size_t cut = retention_cut(live_, policy_, check_age, now_ns);
+  std::size_t cut = retention_cut(live_, policy_, check_age, now_ns);
+  if (cut > 0 && policy_.keep_cursor_positions)
+    if (const auto low = cursors.lowest()) cut = cap_cut_at_cursor(live_, cut, *low);
   if (cut == 0) return;
   const Sequence new_first = cut < live_.size() ? live_[cut].first : last + 1;
   // (M2) seq_cst: before any chunk of the pruned prefix can be reused (M6 in take_chunk):

@@ -3,6 +3,7 @@
 #include <sessionring/memory_store.hpp>
 #include <sessionring/session_id.hpp>
 
+#include "detail/cursor_checks.hpp"
 #include "detail/memory_session_log.hpp"
 #include "detail/retention_options.hpp"
 
@@ -44,6 +45,25 @@ class MemoryLogHandle final : public SessionLog {
   Result<Event> find_by_id(std::string_view id) const override { return log_->find_by_id(id); }
   Result<Sequence> wait_for(Sequence after, Deadline deadline) const override {
     return log_->wait_for(after, deadline);
+  }
+  Status commit_cursor(std::string_view name, Sequence position) override {
+    if (!writer_) return detail::cursor_read_only(log_->session_id(), "commit_cursor");
+    if (Status st = detail::check_cursor_commit(log_->session_id(), name, position, log_->latest_sequence()); !st)
+      return st;
+    log_->cursors.put(name, position);
+    return {};
+  }
+  Result<Sequence> read_cursor(std::string_view name) const override {
+    if (Status st = validate_cursor_name(name); !st) return st.error();
+    if (auto p = log_->cursors.get(name)) return *p;
+    return detail::cursor_not_found(log_->session_id(), name);
+  }
+  Result<std::vector<CursorPosition>> list_cursors() const override { return log_->cursors.list(); }
+  Status delete_cursor(std::string_view name) override {
+    if (!writer_) return detail::cursor_read_only(log_->session_id(), "delete_cursor");
+    if (Status st = validate_cursor_name(name); !st) return st;
+    if (!log_->cursors.erase(name)) return detail::cursor_not_found(log_->session_id(), name);
+    return {};
   }
 
  private:

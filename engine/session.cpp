@@ -2,6 +2,7 @@
 
 #include "detail/producer_impl.hpp"
 #include "detail/session_core.hpp"
+#include "detail/durable_subscribe.hpp"
 #include "detail/subscriber.hpp"
 
 namespace sessionring {
@@ -112,7 +113,11 @@ Status check_subscribe(const detail::SessionCore& core, const SubscribeOptions& 
 Result<Subscription> Session::subscribe(SubscribeOptions options) {
   if (!core_) return Error(Errc::closed, kMovedFrom);
   if (Status st = check_subscribe(*core_, options); !st) return st.error();
-  return Subscription(std::make_shared<detail::Subscriber>(core_, std::move(options)));
+  auto durable = detail::resolve_durable(*core_, options);  // may move options.from_sequence
+  if (!durable) return durable.error();
+  auto sub = std::make_shared<detail::Subscriber>(core_, std::move(options));
+  sub->attach_durable(std::move(*durable));
+  return Subscription(std::move(sub));
 }
 
 Result<PushSubscription> Session::subscribe_push(SubscribeOptions options, PushSubscription::Handler handler,
@@ -120,8 +125,25 @@ Result<PushSubscription> Session::subscribe_push(SubscribeOptions options, PushS
   if (!core_) return Error(Errc::closed, kMovedFrom);
   if (!handler) return Error(Errc::validation_error, "subscribe_push needs a handler");
   if (Status st = check_subscribe(*core_, options); !st) return st.error();
-  return PushSubscription::start(std::make_shared<detail::Subscriber>(core_, std::move(options)), std::move(handler),
-                                 std::move(on_error));
+  auto durable = detail::resolve_durable(*core_, options);  // may move options.from_sequence
+  if (!durable) return durable.error();
+  auto sub = std::make_shared<detail::Subscriber>(core_, std::move(options));
+  sub->attach_durable(std::move(*durable));
+  return PushSubscription::start(std::move(sub), std::move(handler), std::move(on_error));
+}
+
+Result<std::vector<CursorPosition>> Session::cursors() const {
+  if (!core_) return Error(Errc::closed, kMovedFrom);
+  auto list = core_->log->list_cursors();
+  if (!list) return list.error();
+  const Sequence latest = core_->ring.cursor();  // (R0) acquire, pairs with publish (P1)
+  for (auto& c : *list) c.lag = latest > c.position ? latest - c.position : 0;
+  return list;
+}
+
+Status Session::delete_cursor(std::string_view name) {
+  if (!core_) return Status(Errc::closed, kMovedFrom);
+  return core_->log->delete_cursor(name);
 }
 
 Sequence Session::latest_sequence() const noexcept { return core_ ? core_->ring.cursor() : 0; }

@@ -1,3 +1,4 @@
+#include <sessionring/cursor_position.hpp>
 #include <sessionring/session_id.hpp>
 
 #include <string>
@@ -40,6 +41,15 @@ Status validate_session_id(std::string_view id) {
   if (id.front() == '.') return bad("starts with '.'");
   if (id.find("..") != std::string_view::npos) return bad("contains '..'");
   return {};
+}
+
+Status validate_cursor_name(std::string_view name) {
+  Status st = validate_session_id(name);
+  if (st) return st;
+  std::string text = st.error().message();
+  constexpr std::string_view kPrefix = "session id";
+  if (text.compare(0, kPrefix.size(), kPrefix) == 0) text.replace(0, kPrefix.size(), "cursor name");
+  return Status(Errc::validation_error, text);
 }
 
 }  // namespace sessionring

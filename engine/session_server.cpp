@@ -335,6 +335,16 @@ bool SessionServer::stopped() const noexcept {
   return !impl_ || impl_->scheduler->stopped() || impl_->session.stopped();
 }
 
+Result<std::vector<CursorPosition>> SessionServer::cursors() const {
+  if (!impl_) return Error(Errc::closed, kMovedFrom);
+  return impl_->session.cursors();
+}
+
+Status SessionServer::delete_cursor(std::string_view name) {
+  if (!impl_) return Status(Errc::closed, kMovedFrom);
+  return impl_->session.delete_cursor(name);
+}
+
 Result<Subscription> SessionServer::subscribe(SubscribeOptions options) {
   if (!impl_) return Error(Errc::closed, kMovedFrom);
   auto sub = impl_->session.subscribe(std::move(options));

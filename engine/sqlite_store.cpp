@@ -6,7 +6,9 @@
 #include <sessionring/session_id.hpp>
 #include <sessionring/sqlite_store.hpp>
 
+#include "detail/cursor_checks.hpp"
 #include "detail/log_file.hpp"
+#include "detail/sqlite_cursors.hpp"
 #include "detail/retention_options.hpp"
 #include "detail/wait_gate.hpp"
 
@@ -301,6 +303,27 @@ class SqliteLog final : public SessionLog {
   Status append(const AppendBatch&) override {
     return Status(Errc::validation_error,
                   "session '" + session_->id + "' was opened read-only; append needs OpenMode::write");
+  }
+
+  Status commit_cursor(std::string_view, Sequence) override {
+    return detail::cursor_read_only(session_->id, "commit_cursor");
+  }
+  Status delete_cursor(std::string_view) override { return detail::cursor_read_only(session_->id, "delete_cursor"); }
+  Result<Sequence> read_cursor(std::string_view name) const override {
+    if (Status st = validate_cursor_name(name); !st) return st.error();
+    auto l = store_->lease();
+    if (!l) return l.error();
+    auto p = detail::sqlite_get_cursor(l->conn->db.get(), store_->path, session_->id, name);
+    if (!p) return p.error();
+    if (!*p) return detail::cursor_not_found(session_->id, name);
+    return **p;
+  }
+  Result<std::vector<CursorPosition>> list_cursors() const override {
+    auto l = store_->lease();
+    if (!l) return l.error();
+    auto m = detail::sqlite_list_cursors(l->conn->db.get(), store_->path, session_->id);
+    if (!m) return m.error();
+    return detail::CursorTable::to_list(*m);
   }
 
   Sequence latest_sequence() const noexcept override {
@@ -618,6 +641,25 @@ class SqliteWriterLog final : public SessionLog {
   Result<Sequence> wait_for(Sequence after, Deadline deadline) const override {
     return reader_.wait_for(after, deadline);
   }
+  // Cursor writes go through a pooled connection (any thread; SQLite serialises them with the
+  // writer's transactions, waiting up to busy_timeout), never through db_ (writer thread only).
+  Status commit_cursor(std::string_view name, Sequence position) override {
+    if (Status st = detail::check_cursor_commit(session_->id, name, position, latest_sequence()); !st) return st;
+    auto l = store_->lease();
+    if (!l) return l.error();
+    return detail::sqlite_put_cursor(l->conn->db.get(), store_->path, session_->id, name, position);
+  }
+  Result<Sequence> read_cursor(std::string_view name) const override { return reader_.read_cursor(name); }
+  Result<std::vector<CursorPosition>> list_cursors() const override { return reader_.list_cursors(); }
+  Status delete_cursor(std::string_view name) override {
+    if (Status st = validate_cursor_name(name); !st) return st;
+    auto l = store_->lease();
+    if (!l) return l.error();
+    auto gone = detail::sqlite_delete_cursor(l->conn->db.get(), store_->path, session_->id, name);
+    if (!gone) return gone.error();
+    if (!*gone) return detail::cursor_not_found(session_->id, name);
+    return {};
+  }
 
  private:
   SqliteWriterLog(std::shared_ptr<SqliteStoreState> store, std::shared_ptr<SqliteSession> session, detail::File lock)
@@ -658,6 +700,12 @@ class SqliteWriterLog final : public SessionLog {
         to = last + 1;  // every event is older than max_age
       else
         return db_error(d, store_->path, "retention: find the first young event");
+    }
+    if (to > first_ && policy_.keep_cursor_positions) {
+      // Inside the batch's transaction: the cursors as of now, consistent with the prune.
+      auto low = detail::sqlite_lowest_cursor(d, store_->path, session_->id);
+      if (!low) return low.error();
+      if (*low) to = std::min(to, **low + 1);
     }
     if (to <= first_) return first_;
     for (sqlite3_stmt* s : {prune_.get(), set_first_.get()}) {

@@ -46,7 +46,24 @@ Subscriber::~Subscriber() {
   if (!unsubscribed_.load(std::memory_order_relaxed)) (void)unsubscribe();  // relaxed: last owner
 }
 
+Result<std::size_t> Subscriber::poll(FunctionRef<void(const EventView&)> handler, std::size_t max, Deadline deadline,
+                                     bool report_store_health) {
+  if (!durable_ || !durable_->auto_commit()) return poll_events(handler, max, deadline, report_store_health);
+  DurableCursor& d = *durable_;
+  auto noting = [&](const EventView& v) {
+    handler(v);
+    d.note(v.sequence_number);  // after the handler returned: processed
+  };
+  auto r = poll_events(noting, max, deadline, report_store_health);
+  if (r) {
+    d.note(cursor() - 1);    // filtered-out events up to the cursor count as processed
+    (void)d.flush_if_due();  // a failure stays pending: flush_commit() reports it
+  }
+  return r;
+}
+
 Status Subscriber::unsubscribe() {
+  if (durable_ && !unsubscribed_.load(std::memory_order_seq_cst)) (void)durable_->flush();  // pairs with (U1)
   if (unsubscribed_.exchange(true, std::memory_order_seq_cst))  // (U1)
     return Status(Errc::closed, "subscription " + std::to_string(id_) + " of session '" + core_->id() +
                                     "' is already unsubscribed");
@@ -56,8 +73,8 @@ Status Subscriber::unsubscribe() {
   return {};
 }
 
-Result<std::size_t> Subscriber::poll(FunctionRef<void(const EventView&)> handler, std::size_t max, Deadline deadline,
-                                     bool report_store_health) {
+Result<std::size_t> Subscriber::poll_events(FunctionRef<void(const EventView&)> handler, std::size_t max,
+                                            Deadline deadline, bool report_store_health) {
   if (unsubscribed_.load(std::memory_order_seq_cst))  // pairs with (U1)
     return Error(Errc::closed, "subscription " + std::to_string(id_) + " of session '" + core_->id() +
                                    "' is unsubscribed");

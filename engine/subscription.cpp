@@ -42,6 +42,33 @@ Status Subscription::unsubscribe() {
   return impl_->unsubscribe();
 }
 
+namespace {
+Status not_durable() {
+  return Status(Errc::validation_error, "commit needs a subscription with SubscribeOptions::durable_name");
+}
+}  // namespace
+
+Status Subscription::commit() {
+  if (!impl_) return Status(Errc::closed, "this Subscription was moved from");
+  return commit(impl_->cursor() - 1);
+}
+Status Subscription::commit(Sequence position) {
+  if (!impl_) return Status(Errc::closed, "this Subscription was moved from");
+  if (!impl_->durable()) return not_durable();
+  return impl_->durable()->request(position);
+}
+Status Subscription::flush_commit() {
+  if (!impl_) return Status(Errc::closed, "this Subscription was moved from");
+  if (!impl_->durable()) return not_durable();
+  return impl_->durable()->flush();
+}
+Sequence Subscription::committed() const noexcept {
+  return impl_ && impl_->durable() ? impl_->durable()->committed() : 0;
+}
+std::uint64_t Subscription::commit_writes() const noexcept {
+  return impl_ && impl_->durable() ? impl_->durable()->writes() : 0;
+}
+
 Sequence Subscription::cursor() const noexcept { return impl_ ? impl_->cursor() : 0; }
 std::uint64_t Subscription::lag() const noexcept { return impl_ ? impl_->lag() : 0; }
 std::uint64_t Subscription::lead() const noexcept { return impl_ ? impl_->lead() : 0; }

@@ -349,13 +349,14 @@ TEST(CliUsage, badUsageExitsTwoWithAMessage) {
 TEST(CliUsage, everySubcommandHasHelpNamingItsExitCodes) {
   auto top = cli({"--help"});
   EXPECT_EQ(top.exit_code, 0);
-  for (const char* sub : {"demo", "bench", "tune", "tail", "sessions", "verify", "stat", "help", "completion"}) {
+  for (const char* sub :
+       {"demo", "bench", "tune", "tail", "sessions", "cursors", "verify", "stat", "help", "completion"}) {
     EXPECT_THAT(top.out, HasSubstr(sub));
     auto r = cli({sub, "--help"});
     EXPECT_EQ(r.exit_code, 0) << sub << r.err;
     EXPECT_THAT(r.out, HasSubstr("Usage")) << sub;
   }
-  for (const char* sub : {"tail", "sessions", "verify", "stat"}) {
+  for (const char* sub : {"tail", "sessions", "cursors", "verify", "stat"}) {
     auto r = cli({sub, "--help"});
     EXPECT_THAT(r.out, HasSubstr("Exit codes: 0 ok, 1 runtime failure, 2 bad usage, 3 damaged store")) << sub;
   }

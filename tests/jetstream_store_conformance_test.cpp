@@ -4,6 +4,7 @@
 // instance: the sessions must come back from the server's files.
 #include "nats_server.hpp"
 #include "store_conformance.hpp"
+#include "store_conformance_cursors.hpp"
 
 #include <sessionring/jet_stream_store.hpp>
 
@@ -57,5 +58,6 @@ struct FactoryNames {
 
 using JetStreamStores = ::testing::Types<JetStreamStoreFactory<JetStreamStorage::file>>;
 INSTANTIATE_TYPED_TEST_SUITE_P(JetStream, StoreConformance, JetStreamStores, FactoryNames);
+INSTANTIATE_TYPED_TEST_SUITE_P(JetStream, StoreCursorConformance, JetStreamStores, FactoryNames);
 
 }  // namespace sessionring::test

@@ -3,6 +3,7 @@
 // configured) over each. Every store here has retention: the retention tests run for all of them. A new store adds one factory and one INSTANTIATE line (docs/store.md
 // "Writing a store").
 #include "store_conformance.hpp"
+#include "store_conformance_cursors.hpp"
 
 #include <sessionring/fault_injecting_store.hpp>
 #include <sessionring/fault_injector.hpp>
@@ -123,5 +124,6 @@ using StoresHere = ::testing::Types<MemoryStoreFactory, LogBuffered, LogFsyncGro
                                     SqliteBuffered, SqliteFsync, FaultInjectingFactory<MemoryStoreFactory>,
                                     FaultInjectingFactory<LogBuffered>, FaultInjectingFactory<SqliteBuffered>>;
 INSTANTIATE_TYPED_TEST_SUITE_P(Stores, StoreConformance, StoresHere, FactoryNames);
+INSTANTIATE_TYPED_TEST_SUITE_P(Stores, StoreCursorConformance, StoresHere, FactoryNames);
 
 }  // namespace sessionring::test

@@ -20,5 +20,6 @@ void add_tail_command(CLI::App& app, std::function<int()>& run);
 void add_sessions_command(CLI::App& app, std::function<int()>& run);
 void add_verify_command(CLI::App& app, std::function<int()>& run);
 void add_stat_command(CLI::App& app, std::function<int()>& run);
+void add_cursors_command(CLI::App& app, std::function<int()>& run);
 
 }  // namespace sessionring::tools

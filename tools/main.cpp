@@ -1,4 +1,4 @@
-// sessionring: demo, bench, tune, tail, sessions, verify, stat, help, completion (docs/cli.md).
+// sessionring: demo, bench, tune, tail, sessions, cursors, verify, stat, help, completion (docs/cli.md).
 #include "app.hpp"
 #include "commands.hpp"
 

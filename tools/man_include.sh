@@ -6,7 +6,7 @@ set -euo pipefail
 prog=$1 out=$2
 {
     echo "[SUBCOMMANDS]"
-    for c in demo bench tune tail sessions verify stat help completion; do
+    for c in demo bench tune tail sessions cursors verify stat help completion; do
         echo ".SS $c"
         echo ".nf"
         "$prog" "$c" --help | sed 's/\\/\\\\/g; s/^\./\\\&./'

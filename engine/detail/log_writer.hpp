@@ -27,6 +27,7 @@
 // synced through it (release_file_locked), so file_ is open whenever pending_size_ > 0 or the
 // accepted records run ahead of what is synced.
 #pragma once
+#include "detail/cursor_file.hpp"
 #include "detail/log_commit_mark.hpp"
 #include "detail/log_file.hpp"
 #include "detail/log_file_budget.hpp"
@@ -59,6 +60,7 @@ class LogWriter final : public TailFlusher {
     std::shared_ptr<FaultInjector> faults;  // consulted by every file operation; null: none
     RetentionPolicy retention;              // this session's (docs/store.md "Retention")
     std::shared_ptr<FileBudget> budget;     // the store's open segment files; null: no cap
+    std::shared_ptr<CursorFile> cursors;    // the session's CURSORS (retention keep_cursor_positions)
   };
 
   /// Bytes written but not yet covered by a background fdatasync that the writer keeps a copy

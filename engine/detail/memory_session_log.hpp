@@ -7,6 +7,7 @@
 #include <sessionring/session_log.hpp>
 
 #include "detail/chunk_directory.hpp"
+#include "detail/cursor_table.hpp"
 #include "detail/id_index.hpp"
 #include "detail/memory_chunk.hpp"
 #include "detail/retention_cut.hpp"
@@ -49,6 +50,7 @@ class MemorySessionLog final : public SessionLog {
     return mapped_bytes_.load(std::memory_order_relaxed);  // relaxed: a statistic, orders nothing
   }
 
+  CursorTable cursors;                  // the session's durable named cursors (MemoryStore keeps them in memory)
   std::atomic<bool> has_writer{false};  // writer: open/close of writer handles (under the store mutex); reader: open
 
  private:

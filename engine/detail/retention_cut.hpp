@@ -64,4 +64,12 @@ std::size_t retention_cut(const Units& units, const RetentionPolicy& policy, boo
   return cut;
 }
 
+/// Lowers `cut` so that no removed unit holds a sequence above `keep_after` (the lowest
+/// durable cursor position: RetentionPolicy::keep_cursor_positions).
+template <class Units>
+std::size_t cap_cut_at_cursor(const Units& units, std::size_t cut, Sequence keep_after) {
+  while (cut > 0 && static_cast<const RetentionUnit&>(units[cut - 1]).last > keep_after) --cut;
+  return cut;
+}
+
 }  // namespace sessionring::detail

@@ -9,6 +9,7 @@
 #include <sessionring/subscribe_options.hpp>
 #include <sessionring/subscription_stats.hpp>
 
+#include "detail/durable_cursor.hpp"
 #include "detail/lag_policy.hpp"
 #include "detail/one_user_check.hpp"
 #include "detail/session_core.hpp"
@@ -31,9 +32,17 @@ class Subscriber {
 
   /// `report_store_health`: answer storage_error when nothing is left to deliver and the
   /// session's store is failing (docs/design.md §11); false: wait quietly instead.
+  /// With an auto-committing durable cursor, each handler return records its event as the
+  /// position to commit, and the poll ends by recording cursor() − 1 and writing it when due (a
+  /// failed write stays pending, reported by flush_commit(); the poll's answer is unaffected).
   Result<std::size_t> poll(FunctionRef<void(const EventView&)> handler, std::size_t max, Deadline deadline,
                            bool report_store_health = true);
+  /// Unsubscribes; a durable cursor's pending position is written first (best effort).
   Status unsubscribe();
+  /// The durable cursor (SubscribeOptions::durable_name), or null. Set once, right after
+  /// construction, before the subscriber is shared.
+  DurableCursor* durable() const noexcept { return durable_.get(); }
+  void attach_durable(std::unique_ptr<DurableCursor> d) noexcept { durable_ = std::move(d); }
   /// Sleeps until `deadline`, unsubscribe(), the session closes, or its store health changes
   /// (a push subscription's back-off after an error).
   void pause(Deadline deadline);
@@ -63,6 +72,8 @@ class Subscriber {
 
  private:
   enum class Mode : std::uint8_t { ring, store };
+  Result<std::size_t> poll_events(FunctionRef<void(const EventView&)> handler, std::size_t max, Deadline deadline,
+                                  bool report_store_health);
   Status read_ring(FunctionRef<void(const EventView&)>& handler, std::size_t max, Sequence head, std::size_t& delivered);
   Status read_store(FunctionRef<void(const EventView&)>& handler, std::size_t max, std::size_t& delivered);
   void deliver(FunctionRef<void(const EventView&)>& handler, const EventView& v, std::size_t& delivered);
@@ -94,6 +105,7 @@ class Subscriber {
   std::vector<std::uint64_t> buf_;  // poll thread only: copy of one ring slot
   LagPolicy policy_;                // poll thread only (constructed after next_ is set: see the constructor)
   std::optional<Error> ended_;      // poll thread only: subscriber_too_slow, answered by every later poll
+  std::unique_ptr<DurableCursor> durable_;  // null without durable_name; set before sharing
 
   std::atomic<Sequence> cursor_{1};  // writer: poll thread (relaxed); readers: observers; mirrors next_
   std::atomic<SubscriptionState> state_{SubscriptionState::backfilling};  // writer: poll thread; readers: observers (relaxed)

@@ -27,6 +27,7 @@ enum class Errc : std::uint8_t {
   pruned,              ///< the sequence asked for was removed by retention; the message names the first available
   unsupported_format,  ///< stored data written by a newer sessionring (a format version this build cannot read)
   subscriber_too_slow, ///< a disconnect_after subscription fell too far behind; the message names the lag and the cursor
+  unsupported,         ///< the store does not offer this operation (e.g. durable cursors on JetStreamStore)
 };
 
 /// The snake_case name of an error code ("queue_full").

@@ -25,6 +25,12 @@ struct RetentionPolicy {
   /// Prune in units of at least this many events (amortises the DELETE); applies to
   /// max_events. [1, 2^24]
   std::uint32_t prune_unit = 1024;
+  /// Keep what durable cursors need: pruning never removes an event after the lowest committed
+  /// cursor position of the session (SubscribeOptions::durable_name; docs/store.md "Durable
+  /// named cursors"), whatever the limits above say; a session without cursors is pruned by
+  /// the limits alone. A cursor that never advances then holds the session's size: delete it
+  /// (Session::delete_cursor) to let retention go on.
+  bool keep_cursor_positions = false;
 
   bool keeps_everything() const noexcept {
     return max_events == 0 && max_age.count() == 0 && max_bytes == 0;

@@ -14,11 +14,13 @@
 #include <sessionring/result.hpp>
 #include <sessionring/session_options.hpp>
 #include <sessionring/session_stats.hpp>
+#include <sessionring/cursor_position.hpp>
 #include <sessionring/subscribe_options.hpp>
 #include <sessionring/subscription.hpp>
 
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace sessionring {
 
@@ -65,6 +67,14 @@ class Session {
 
   /// Latest sequence published to subscribers.
   Sequence latest_sequence() const noexcept;
+
+  /// The session's durable named cursors (SubscribeOptions::durable_name), sorted by name, each
+  /// with lag = latest_sequence() − position. Any thread. Errc::unsupported from a store
+  /// without cursors; the store's error otherwise.
+  Result<std::vector<CursorPosition>> cursors() const;
+  /// Removes a durable cursor from the store (a live subscription with that name goes on, and
+  /// its next commit stores the name again). not_found when there is none. Any thread.
+  Status delete_cursor(std::string_view name);
 
   /// The session's log (the store's handle), for reads by query and find_by_id.
   const SessionLog& log() const noexcept;

@@ -12,14 +12,21 @@
 //    Errc::pruned naming it: never a silent skip. Sequences never restart (INV-1).
 //  * read() calls `visit` with views valid only during the call, oldest first, and holds no
 //    lock that append() needs while calling it (a slow reader never stalls the writer, INV-4).
+//  * durable named cursors (docs/store.md "Durable named cursors"): commit_cursor() and
+//    delete_cursor() on the writer handle only (validation_error on a read handle), from any
+//    thread; read_cursor() and list_cursors() on any handle, any thread. A committed position
+//    is secured at the store's durability level when commit_cursor() returns and survives a
+//    restart in a durable store. A store without cursors answers Errc::unsupported.
 #pragma once
 #include <sessionring/append_batch.hpp>
+#include <sessionring/cursor_position.hpp>
 #include <sessionring/event.hpp>
 #include <sessionring/event_query.hpp>
 #include <sessionring/function_ref.hpp>
 #include <sessionring/result.hpp>
 
 #include <chrono>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -77,6 +84,29 @@ class SessionLog {
   /// segment file and the commit mark, docs/store.md "Descriptors"). Default: nothing.
   virtual void release_idle_resources() noexcept {}
 
+  /// Writer handle, any thread: stores `position` (the last sequence its consumer processed;
+  /// 0..latest_sequence()) as the cursor `name`, replacing any earlier position (it may move
+  /// back). validation_error for a bad name (validate_cursor_name), a position above
+  /// latest_sequence(), or a read handle; storage_error when it could not be stored (the old
+  /// position stays).
+  virtual Status commit_cursor(std::string_view name, Sequence position) {
+    (void)name;
+    (void)position;
+    return cursors_unsupported();
+  }
+  /// Any handle, any thread: the committed position of `name`; not_found when it has none.
+  virtual Result<Sequence> read_cursor(std::string_view name) const {
+    (void)name;
+    return cursors_unsupported().error();
+  }
+  /// Any handle, any thread: every cursor of the session, sorted by name (lag left 0).
+  virtual Result<std::vector<CursorPosition>> list_cursors() const { return cursors_unsupported().error(); }
+  /// Writer handle, any thread: removes the cursor; not_found when it has none.
+  virtual Status delete_cursor(std::string_view name) {
+    (void)name;
+    return cursors_unsupported();
+  }
+
   /// Convenience: the events matching `query` as owning copies.
   Result<std::vector<Event>> read(const EventQuery& query) const {
     std::vector<Event> out;
@@ -86,6 +116,12 @@ class SessionLog {
     });
     if (!st) return st.error();
     return out;
+  }
+
+ protected:
+  Status cursors_unsupported() const {
+    return Status(Errc::unsupported,
+                  "the store of session '" + std::string(session_id()) + "' does not keep durable cursors");
   }
 };
 

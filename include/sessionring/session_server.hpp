@@ -94,6 +94,9 @@ class SessionServer {
   /// (Destroying a subscription also detaches it, without the telemetry event.)
   Status unsubscribe(Subscription& subscription);
   Status unsubscribe(PushSubscription& subscription);
+  /// Session::cursors / delete_cursor: the session's durable named cursors with their lag.
+  Result<std::vector<CursorPosition>> cursors() const;
+  Status delete_cursor(std::string_view name);
 
  private:
   struct Impl;

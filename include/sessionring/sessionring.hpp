@@ -5,6 +5,7 @@
 #include <sessionring/config.hpp>
 #include <sessionring/counters_reader.hpp>
 #include <sessionring/counters_snapshot.hpp>
+#include <sessionring/cursor_position.hpp>
 #include <sessionring/durability.hpp>
 #include <sessionring/errc.hpp>
 #include <sessionring/error.hpp>

@@ -50,8 +50,26 @@ class Subscription {
     return poll_impl(adapt, max_events, deadline);
   }
 
-  /// Detaches from the session. A second call answers Errc::closed.
+  /// Detaches from the session (a durable cursor's pending position is written first). A
+  /// second call answers Errc::closed.
   Status unsubscribe();
+
+  /// Durable subscriptions (SubscribeOptions::durable_name; docs/design.md §7): stores
+  /// cursor() − 1 — everything delivered so far, and filtered-out events before it — as the
+  /// cursor's position. Coalesced: written at once when commit_interval has passed since the
+  /// last write, else recorded and written by a later commit/poll, flush_commit() or
+  /// unsubscribe(). Any thread (inside a handler use commit(event.sequence_number): cursor()
+  /// moves past an event only after its handler returns). validation_error without a
+  /// durable_name; the store's error when the write failed (the position stays pending).
+  Status commit();
+  /// As commit(), storing `position` (0..latest; it may move back).
+  Status commit(Sequence position);
+  /// Writes the pending position now. Any thread.
+  Status flush_commit();
+  /// The position last written to the store (0 without a durable_name). Any thread; may be stale.
+  Sequence committed() const noexcept;
+  /// Store writes of commits so far (coalescing makes this ≤ the commits asked for).
+  std::uint64_t commit_writes() const noexcept;
 
   Sequence cursor() const noexcept;
   std::uint64_t lag() const noexcept;
