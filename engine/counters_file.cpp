@@ -1,4 +1,5 @@
 // CountersFile: writing one session's counters file (engine/detail/counters_file.hpp).
+#include "detail/str_cat.hpp"
 #include "detail/counters_file.hpp"
 
 #include "detail/counters_layout.hpp"
@@ -29,16 +30,10 @@ static_assert(std::atomic_ref<std::uint64_t>::required_alignment <= 8,
 
 namespace {
 
-/// Concatenates with append (GCC 12 warns falsely, -Wrestrict, about `"literal" + std::string`).
-template <class... Parts>
-std::string cat(const Parts&... parts) {
-  std::string s;
-  (s.append(std::string_view(parts)), ...);
-  return s;
-}
+using detail::str_cat;
 
 Error os_error(const std::string& what, const std::filesystem::path& path, int err) {
-  return Error(Errc::storage_error, cat(what, " '", path.string(), "': ", std::strerror(err)));
+  return Error(Errc::storage_error, str_cat(what, " '", path.string(), "': ", std::strerror(err)));
 }
 
 std::int64_t unix_now_ns() noexcept {
@@ -85,12 +80,12 @@ Result<CountersFile> CountersFile::create(const std::filesystem::path& path, std
   // Another writer still publishing here: refuse rather than take its file away.
   if (auto existing = CountersReader::open(path)) {
     if (auto snap = existing->read(); snap && snap->liveness == CountersLiveness::live)
-      return Error(Errc::writer_conflict, cat("counters file '", path.string(), "' is being published by process ",
+      return Error(Errc::writer_conflict, str_cat("counters file '", path.string(), "' is being published by process ",
                                               std::to_string(snap->writer_pid), " (session '", snap->session_id,
                                               "'): one host per session publishes counters"));
   }
   std::filesystem::path tmp = path;
-  tmp += cat(".tmp.", std::to_string(::getpid()));
+  tmp += str_cat(".tmp.", std::to_string(::getpid()));
   const int fd = ::open(tmp.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return os_error("cannot create counters file", tmp, errno);
   auto fail = [&](const char* what, int err) {

@@ -2,6 +2,7 @@
 // format: engine/detail/counters_layout.hpp, docs/telemetry.md "Counters file").
 #include <sessionring/counters_reader.hpp>
 
+#include "detail/str_cat.hpp"
 #include "detail/counters_layout.hpp"
 
 #include <atomic>
@@ -43,13 +44,7 @@ std::filesystem::path counters_file_in_directory(const std::filesystem::path& di
 
 namespace {
 
-/// Concatenates with append (GCC 12 warns falsely, -Wrestrict, about `"literal" + std::string`).
-template <class... Parts>
-std::string cat(const Parts&... parts) {
-  std::string s;
-  (s.append(std::string_view(parts)), ...);
-  return s;
-}
+using detail::str_cat;
 
 template <class T>
 T get(const void* base, std::size_t off) noexcept {
@@ -95,29 +90,29 @@ Result<CountersReader> CountersReader::open(const std::filesystem::path& path) {
   if (fd < 0) {
     const int e = errno;
     if (e == ENOENT)
-      return Error(Errc::not_found, cat("no counters file '", path.string(),
+      return Error(Errc::not_found, str_cat("no counters file '", path.string(),
                                         "': no host publishes this session's counters (SessionServerOptions::"
                                         "publish_counters), or it stopped"));
-    return Error(Errc::storage_error, cat("cannot open counters file '", path.string(), "': ", std::strerror(e)));
+    return Error(Errc::storage_error, str_cat("cannot open counters file '", path.string(), "': ", std::strerror(e)));
   }
   struct stat st {};
   if (::fstat(fd, &st) != 0) {
     const int e = errno;
     ::close(fd);
-    return Error(Errc::storage_error, cat("cannot stat counters file '", path.string(), "': ", std::strerror(e)));
+    return Error(Errc::storage_error, str_cat("cannot stat counters file '", path.string(), "': ", std::strerror(e)));
   }
   char head[cl::kHeaderBytes] = {};
   const ssize_t got = ::pread(fd, head, sizeof head, 0);
   auto refuse = [&](Errc code, const std::string& why) {
     ::close(fd);
-    return Error(code, cat("'", path.string(), "' ", why));
+    return Error(code, str_cat("'", path.string(), "' ", why));
   };
   if (got < 16 || std::memcmp(head, cl::kMagic, sizeof cl::kMagic) != 0)
     return refuse(Errc::validation_error, "is not a sessionring counters file (no 'SRCOUNTR' magic)");
   const auto version = get<std::uint32_t>(head, cl::kVersionOffset);
   if (version != cl::kFormatVersion)
     return refuse(version > cl::kFormatVersion ? Errc::unsupported_format : Errc::validation_error,
-                  cat("was written by ", version > cl::kFormatVersion ? "a newer" : "another",
+                  str_cat("was written by ", version > cl::kFormatVersion ? "a newer" : "another",
                       " sessionring: counters format version ", std::to_string(version), ", this build reads ",
                       std::to_string(cl::kFormatVersion)));
   if (got != static_cast<ssize_t>(cl::kHeaderBytes) ||
@@ -128,13 +123,13 @@ Result<CountersReader> CountersReader::open(const std::filesystem::path& path) {
       get<std::uint32_t>(head, cl::kSessionIdBytesOffset) > cl::kSessionIdCapacity ||
       st.st_size != static_cast<off_t>(cl::kFileBytes))
     return refuse(Errc::validation_error,
-                  cat("has a version 1 header but not the version 1 layout (", std::to_string(st.st_size),
+                  str_cat("has a version 1 header but not the version 1 layout (", std::to_string(st.st_size),
                       " bytes, expected ", std::to_string(cl::kFileBytes), ")"));
   void* p = ::mmap(nullptr, cl::kFileBytes, PROT_READ, MAP_SHARED, fd, 0);
   const int e = errno;
   ::close(fd);
   if (p == MAP_FAILED)
-    return Error(Errc::storage_error, cat("cannot map counters file '", path.string(), "': ", std::strerror(e)));
+    return Error(Errc::storage_error, str_cat("cannot map counters file '", path.string(), "': ", std::strerror(e)));
   CountersReader r;
   r.path_ = path;
   r.map_ = p;
@@ -211,7 +206,7 @@ Result<CountersSnapshot> CountersReader::read() const {
       if (word(cl::kRoundWord).load(std::memory_order_relaxed) == before) break;
     }
     if (std::chrono::steady_clock::now() >= give_up)
-      return Error(Errc::timeout, cat("counters file '", path_.string(),
+      return Error(Errc::timeout, str_cat("counters file '", path_.string(),
                                       "': no complete publish round for 100 ms (the writer stopped inside an update)"));
     if (attempt > 16) std::this_thread::sleep_for(std::chrono::microseconds(100));
   }
