@@ -27,12 +27,22 @@ std::uint64_t CountersPublisher::add(CountersFile file, Sampler sampler, std::ch
 }
 
 void CountersPublisher::remove(std::uint64_t id) {
-  std::lock_guard lock(mutex_);  // a round in progress holds it: we wait for it
-  auto it = entries_.find(id);
-  if (it == entries_.end()) return;
-  it->second.file.close(it->second.sampler());
-  entries_.erase(it);
-  changed_.notify_all();
+  std::thread finished;
+  {
+    std::unique_lock lock(mutex_);  // a round in progress holds it: we wait for it
+    auto it = entries_.find(id);
+    if (it == entries_.end()) return;
+    it->second.file.close(it->second.sampler());
+    entries_.erase(it);
+    changed_.notify_all();
+    // The last registration: the thread leaves run(); join it, so that no finished thread is
+    // left unjoined (a process exiting after its last server stopped leaks no thread).
+    if (entries_.empty() && thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) {
+      changed_.wait(lock, [&] { return !running_ || !entries_.empty(); });
+      if (!running_) finished = std::move(thread_);
+    }
+  }
+  if (finished.joinable()) finished.join();
 }
 
 std::size_t CountersPublisher::size_approx() const {
@@ -55,7 +65,8 @@ void CountersPublisher::run() {
     }
     changed_.wait_until(lock, next);
   }
-  running_ = false;  // add() joins this thread and starts another when needed
+  running_ = false;  // add() (or the last remove()) joins this thread; add() starts another when needed
+  changed_.notify_all();
 }
 
 }  // namespace sessionring::detail

@@ -251,6 +251,7 @@ struct SequencerPool::Impl : std::enable_shared_from_this<SequencerPool::Impl> {
   void serve(std::shared_ptr<SessionCore>& s) {
     Sequencer& q = s->sequencer();
     const WaitStrategy wait = s->options.wait;
+    unsigned busy_batches = 0;  // batches in a row this turn: the second wakes an idle thread to help
     for (;;) {
       switch (q.step()) {
         case Sequencer::Step::closed: {
@@ -271,6 +272,9 @@ struct SequencerPool::Impl : std::enable_shared_from_this<SequencerPool::Impl> {
             enqueue(Ref(s));
             return;
           }
+          // A hot session (a second full batch in a row): an idle pool thread asleep on
+          // `changed` would not look at `serving` until something else woke it.
+          if (++busy_batches == 2 && thread_count > 1) changed.notify_one();
           continue;
         case Sequencer::Step::idle:
           break;
