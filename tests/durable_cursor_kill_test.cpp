@@ -95,7 +95,12 @@ TEST(DurableCursorKill, afterSigkillTheNamedSubscriberRedeliversExactlyTheEvents
   const LogStoreOptions o = store_options(dir);
   {
     auto store = LogStore::open(o).value();
-    auto session = Session::open(test::options(store, "s"));
+    // A dedicated sequencer, joined by the session's end: the parent has no thread left when it
+    // forks (the default pool's threads would live on, and a child of a multi-threaded parent
+    // may not start threads under ThreadSanitizer).
+    SessionOptions so = test::options(store, "s");
+    so.dedicated_sequencer = true;
+    auto session = Session::open(so);
     ASSERT_TRUE(session.ok()) << session.error();
     for (Sequence i = 0; i < kEvents; ++i)
       (void)session->append(test::ev(EventType::message_streamed, "r", std::to_string(i)));
@@ -150,7 +155,12 @@ TEST(DurableCursorKill, afterSigkillTheNamedSubscriberRedeliversExactlyTheEvents
   // The last subscriber: resumes after the stored position and drains the rest.
   {
     auto store = LogStore::open(o).value();
-    auto session = Session::open(test::options(store, "s"));
+    // A dedicated sequencer, joined by the session's end: the parent has no thread left when it
+    // forks (the default pool's threads would live on, and a child of a multi-threaded parent
+    // may not start threads under ThreadSanitizer).
+    SessionOptions so = test::options(store, "s");
+    so.dedicated_sequencer = true;
+    auto session = Session::open(so);
     ASSERT_TRUE(session.ok()) << session.error();
     auto sub = session->subscribe(worker(0));
     ASSERT_TRUE(sub.ok()) << sub.error();
