@@ -65,7 +65,7 @@ Result<Producer> Session::producer() {
 namespace {
 Result<detail::ProducerImpl*> shared_producer(detail::SessionCore& core) {
   if (!core.shared_producer) {
-    auto slot = core.acquire_producer();
+    auto slot = core.acquire_producer(/*handle=*/false);
     if (!slot) return slot.error();
     core.shared_producer = std::make_unique<detail::ProducerImpl>(core, *slot, nullptr);
   }

@@ -152,7 +152,7 @@ void SessionCore::mark_closed() noexcept {
   ring.gate().notify_all();
 }
 
-Result<ProducerSlot*> SessionCore::acquire_producer() {
+Result<ProducerSlot*> SessionCore::acquire_producer(bool handle) {
   if (!accepting.load(std::memory_order_acquire))  // pairs with (S1); a racing stop is caught at push
     return Error(Errc::stopped, "session '" + id() + "' is stopped");
   std::lock_guard lock(producers_mutex_);
@@ -162,14 +162,18 @@ Result<ProducerSlot*> SessionCore::acquire_producer() {
   for (auto& slot : slots_)
     if (!slot->in_use) {
       slot->in_use = true;
+      slot->handle = handle;
       ++producers_alive_;
+      producer_handles_ += handle ? 1 : 0;
       return slot.get();
     }
   auto slot = std::make_unique<ProducerSlot>();
   slot->token = queue->make_token();
   slot->in_use = true;
+  slot->handle = handle;
   slots_.push_back(std::move(slot));
   ++producers_alive_;
+  producer_handles_ += handle ? 1 : 0;
   return slots_.back().get();
 }
 
@@ -177,6 +181,7 @@ void SessionCore::release_producer(ProducerSlot* slot) {
   std::lock_guard lock(producers_mutex_);
   slot->in_use = false;
   --producers_alive_;
+  producer_handles_ -= slot->handle ? 1 : 0;
 }
 
 void SessionCore::add_subscriber(Subscriber* s) {
@@ -218,6 +223,7 @@ SessionStats SessionCore::stats() const {
   s.store_failing = failing(store_health.load(std::memory_order_relaxed));  // relaxed: a snapshot
   {
     std::lock_guard lock(producers_mutex_);
+    s.producers = producer_handles_;
     for (const auto& slot : slots_) {
       const auto pushed = slot->pushed.load(std::memory_order_relaxed);
       const auto consumed = slot->consumed.load(std::memory_order_relaxed);

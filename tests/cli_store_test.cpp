@@ -44,9 +44,11 @@ std::map<std::string, std::string> tree_of(const fs::path& root) {
 void write_payloads(const fs::path& root, const std::string& id, const std::vector<std::string>& payloads) {
   write_log_session(root, id, 64ull << 20, [&](Producer& producer) {
     for (std::size_t i = 0; i < payloads.size(); ++i) {
+      // The id outlives the append: EventInput borrows its bytes (BorrowedBytes).
+      const std::string id_bytes = std::string("p").append(std::to_string(i + 1));
       EventInput e;
       e.type = EventType::message_streamed;
-      e.id = std::string("p").append(std::to_string(i + 1));
+      e.id = id_bytes;
       e.data = payloads[i];
       e.metadata = payloads[i];
       ASSERT_TRUE(producer.append_wait(e));

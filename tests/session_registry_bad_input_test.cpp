@@ -118,3 +118,16 @@ TEST(SessionRegistryBadInput, stopOfASessionItDoesNotHostIsNotFoundAndStopsNothi
   EXPECT_TRUE(same_contents(before, take_snapshot(hosted->session().log())));
   expect_runs(*hosted);
 }
+
+TEST(SessionRegistryBadInput, negativeCloseIdleAfterIsAValidationErrorNamingTheOption) {
+  SessionRegistry::Options o;
+  o.close_idle_after = std::chrono::milliseconds(-1);
+  auto r = SessionRegistry::create(o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.code(), Errc::validation_error);
+  EXPECT_TRUE(names(r.error(), {"close_idle_after"}));
+  o.close_idle_after = std::chrono::nanoseconds(0);  // 0: never close
+  auto never = SessionRegistry::create(o);
+  ASSERT_TRUE(never.ok()) << never.error();
+  EXPECT_EQ((*never)->stats().hosted, 0u);
+}

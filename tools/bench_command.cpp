@@ -218,6 +218,10 @@ void add_bench_command(CLI::App& app, std::function<int()>& run) {
       ->check(CLI::PositiveNumber);
   cmd->add_option("--fairness-seconds", cli->many.fairness_s, "Many sessions: fairness phase length (0: skip it)")
       ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--close-idle-after", cli->many.close_idle_after_ms,
+                  "Many sessions: the registry closes unused sessions after this many ms; afterwards every session "
+                  "is let go, closed, and reopened by find() (reports RSS per closed session and reopen latency)")
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--pool-threads", cli->many.pool_threads,
                   "Many sessions: a sequencer pool of this many threads instead of the default pool")
       ->check(CLI::Range(0u, 1024u));

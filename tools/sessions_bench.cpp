@@ -94,6 +94,46 @@ EventInput timed_event(char* buf, std::size_t cap) {
 
 }  // namespace
 
+namespace {
+/// The close phase: every session is let go (the caller dropped its handles and subscribers);
+/// waits until the registry has closed them all (or 60 s), measures RSS and descriptors, then
+/// reopens each with find() (timed) and appends one event, whose sequence must be the next.
+void close_and_reopen(const SessionsBenchConfig& c, SessionRegistry& registry, const std::string& prefix,
+                      SessionsBenchResult& r) {
+  const std::uint64_t hosted = registry.stats().hosted;
+  const auto until = Clock::now() + std::chrono::seconds(60);
+  while (registry.stats().open > 0 && Clock::now() < until) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  const auto closed = registry.stats();
+  r.closed = static_cast<std::uint32_t>(closed.hosted - closed.open);
+  if (closed.open > 0) ++r.errors;  // some session was not closed although nobody used it
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  r.rss_closed_kb = rss_kb();
+  r.fds_closed = fd_count();
+  r.rss_per_closed_session_kb =
+      hosted > 0 ? static_cast<double>(r.rss_closed_kb - r.rss_before_kb) / static_cast<double>(hosted) : 0.0;
+  LatencyHistogram reopens;
+  EventInput e;
+  e.type = EventType::message_streamed;
+  e.data = "after reopen";
+  for (std::uint32_t i = 0; i < c.sessions; ++i) {
+    const std::string id = prefix + std::to_string(i);
+    const auto t0 = Clock::now();
+    auto server = registry.find(id);
+    reopens.record(static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - t0).count()));
+    if (!server) {
+      ++r.errors;
+      continue;
+    }
+    const Sequence before = server->session().latest_sequence();
+    auto seq = server->session().append_wait(e);
+    if (!seq || seq->sequence != before + 1 || before == 0) ++r.errors;  // the sequence continues (INV-1)
+  }
+  r.reopen_p50_ns = reopens.percentile(0.50);
+  r.reopen_p99_ns = reopens.percentile(0.99);
+  r.reopen_max_ns = reopens.max();
+}
+}  // namespace
+
 SessionsBenchResult run_sessions_bench(const SessionsBenchConfig& c) {
   SessionsBenchResult r;
   r.sessions = c.sessions;
@@ -126,7 +166,11 @@ SessionsBenchResult run_sessions_bench(const SessionsBenchConfig& c) {
   r.threads_before = thread_count();
   r.fds_before = fd_count();
   r.rss_before_kb = rss_kb();
-  SessionRegistry registry;
+  SessionRegistry::Options ro;
+  ro.close_idle_after = std::chrono::nanoseconds(static_cast<std::int64_t>(c.close_idle_after_ms * 1e6));
+  auto made = SessionRegistry::create(ro);
+  if (!made) throw std::runtime_error("SessionRegistry::create: " + made.error().describe());
+  SessionRegistry& registry = **made;
   std::vector<std::shared_ptr<SessionServer>> servers;
   std::vector<Reader> readers;
   servers.reserve(c.sessions);
@@ -256,6 +300,7 @@ SessionsBenchResult run_sessions_bench(const SessionsBenchConfig& c) {
   for (auto& rd : readers) r.errors += rd.errors;
   readers.clear();
   servers.clear();
+  if (c.close_idle_after_ms > 0) close_and_reopen(c, registry, prefix, r);
   const auto t_stop = Clock::now();
   if (Status st = registry.stop_all(); !st) ++r.errors;
   r.stop_total_s = std::chrono::duration<double>(Clock::now() - t_stop).count();
@@ -285,6 +330,13 @@ void print_sessions_bench(const SessionsBenchConfig& c, const SessionsBenchResul
                 static_cast<unsigned long long>(r.trickle_events), c.trickle_rate,
                 static_cast<unsigned long long>(r.flood_events), fmt_ns(r.trickle_p50_ns).c_str(),
                 fmt_ns(r.trickle_p99_ns).c_str(), fmt_ns(r.trickle_max_ns).c_str());
+  if (c.close_idle_after_ms > 0) {
+    std::printf("  idle close      %u closed (after %.0f ms unused): RSS %.1f MiB, %.1f KiB per closed session; %u descriptors\n",
+                r.closed, c.close_idle_after_ms, static_cast<double>(r.rss_closed_kb) / 1024.0,
+                r.rss_per_closed_session_kb, r.fds_closed);
+    std::printf("  reopen          p50 %s  p99 %s  max %s  (SessionRegistry::find of a closed session)\n",
+                fmt_ns(r.reopen_p50_ns).c_str(), fmt_ns(r.reopen_p99_ns).c_str(), fmt_ns(r.reopen_max_ns).c_str());
+  }
   std::printf("  stop            %.2f s for all\n", r.stop_total_s);
   std::printf("  errors          %llu%s\n", static_cast<unsigned long long>(r.errors),
               r.errors == 0 ? " (every subscriber received every event once, in order)" : "  <-- FAILED");
@@ -315,6 +367,16 @@ nlohmann::ordered_json sessions_bench_json(const SessionsBenchConfig& c, const S
   j["trickle_events"] = r.trickle_events;
   j["flood_events"] = r.flood_events;
   j["trickle_p99_ns"] = r.trickle_p99_ns;
+  if (c.close_idle_after_ms > 0) {
+    j["close_idle_after_ms"] = c.close_idle_after_ms;
+    j["closed"] = r.closed;
+    j["rss_closed_kb"] = r.rss_closed_kb;
+    j["rss_per_closed_session_kb"] = r.rss_per_closed_session_kb;
+    j["fds_closed"] = r.fds_closed;
+    j["reopen_p50_ns"] = r.reopen_p50_ns;
+    j["reopen_p99_ns"] = r.reopen_p99_ns;
+    j["reopen_max_ns"] = r.reopen_max_ns;
+  }
   j["stop_s"] = r.stop_total_s;
   j["errors"] = r.errors;
   return j;

@@ -22,6 +22,10 @@ struct SessionsBenchConfig {
   double fairness_s = 2;              ///< fairness phase length (0: skipped)
   std::string store = "memory";       ///< memory | log:DIR
   std::uint32_t pool_threads = 0;     ///< 0: the default pool
+  /// > 0: the registry closes unused sessions after this many ms; afterwards the idle sessions
+  /// are let go (handles and subscribers dropped), closed, measured, and reopened one by one
+  /// (find(), one append each: their sequence must continue).
+  double close_idle_after_ms = 0;
 };
 
 struct SessionsBenchResult {
@@ -38,6 +42,11 @@ struct SessionsBenchResult {
   std::uint64_t lat_p50_ns = 0, lat_p99_ns = 0, lat_max_ns = 0;
   std::uint64_t trickle_events = 0, flood_events = 0;
   std::uint64_t trickle_p50_ns = 0, trickle_p99_ns = 0, trickle_max_ns = 0;
+  std::uint32_t closed = 0;              ///< idle sessions the registry closed
+  long rss_closed_kb = 0;                ///< RSS with them closed
+  double rss_per_closed_session_kb = 0;  ///< (rss_closed - rss_before) / sessions
+  std::uint32_t fds_closed = 0;
+  std::uint64_t reopen_p50_ns = 0, reopen_p99_ns = 0, reopen_max_ns = 0;  ///< find() of a closed session
   double stop_total_s = 0;
   std::uint64_t errors = 0;  ///< append failures, gaps or duplicates (must be 0)
 };

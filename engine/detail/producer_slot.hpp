@@ -26,6 +26,7 @@ struct ProducerSlot {
   alignas(kCacheLine) Completion completion;
   std::unique_ptr<IngestQueue::Token> token;  // the owning producer's queue token
   bool in_use = false;  // guarded by SessionCore::producers_mutex_
+  bool handle = false;  // a Producer handed to the host (not the shared one); guarded likewise
 };
 
 // The producer's counter, the sequencer's counter and the completion ticket each have their own

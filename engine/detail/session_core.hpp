@@ -71,7 +71,9 @@ class SessionCore : public std::enable_shared_from_this<SessionCore> {
   bool idle_timer_pending = false;  // an idle-release timer of the pool refers to this session
   std::uint64_t released_at = 0;    // events_sequenced when its memory was last given back
 
-  Result<ProducerSlot*> acquire_producer();
+  /// `handle`: for a Producer handed out by Session::producer() (counted in stats().producers);
+  /// false for Session::append's shared producer.
+  Result<ProducerSlot*> acquire_producer(bool handle = true);
   void release_producer(ProducerSlot* slot);
 
   void add_subscriber(Subscriber* s);
@@ -164,6 +166,7 @@ class SessionCore : public std::enable_shared_from_this<SessionCore> {
   mutable std::mutex producers_mutex_;
   std::vector<std::unique_ptr<ProducerSlot>> slots_;  // guarded; elements never freed before ~SessionCore
   std::uint32_t producers_alive_ = 0;                 // guarded
+  std::uint32_t producer_handles_ = 0;                // guarded: the alive ones with slot->handle
 
   mutable std::mutex subscribers_mutex_;
   std::vector<Subscriber*> subscribers_;  // guarded

@@ -24,6 +24,9 @@ struct SessionStats {
   /// failing store (each answered storage_error; the sequencer dropped the event unstored).
   std::uint64_t abandoned_waits = 0;
   std::uint64_t ingest_depth_approx = 0; ///< events in the ingest queue (approximate)
+  /// Live Producer handles from Session::producer() (a SessionServer holds one per run slot;
+  /// Session::append's shared producer is not counted).
+  std::uint32_t producers = 0;
   std::uint32_t ring_capacity = 0;
   std::uint32_t ring_slot_bytes = 0;
   QueueBackend queue = QueueBackend::moodycamel;
