@@ -8,6 +8,7 @@
 #include <sessionring/session_registry.hpp>
 
 #include <dirent.h>
+#include <malloc.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -42,6 +43,10 @@ std::uint32_t entries(const char* dir) {
 
 std::uint32_t thread_count() { return entries("/proc/self/task"); }
 std::uint32_t fd_count() { return entries("/proc/self/fd") - 1; }  // minus the one opendir holds
+
+/// Heap bytes in use (glibc mallinfo2: allocated and not freed), in KiB. RSS does not shrink
+/// when memory is freed into malloc's arenas; this does.
+long heap_kb() { return static_cast<long>(::mallinfo2().uordblks / 1024); }
 
 long rss_kb() {
   std::ifstream in("/proc/self/statm");
@@ -107,10 +112,14 @@ void close_and_reopen(const SessionsBenchConfig& c, SessionRegistry& registry, c
   r.closed = static_cast<std::uint32_t>(closed.hosted - closed.open);
   if (closed.open > 0) ++r.errors;  // some session was not closed although nobody used it
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  r.heap_closed_kb = heap_kb();
+  ::malloc_trim(0);  // give freed arena pages back, so RSS shows what the closed sessions still hold
   r.rss_closed_kb = rss_kb();
   r.fds_closed = fd_count();
   r.rss_per_closed_session_kb =
       hosted > 0 ? static_cast<double>(r.rss_closed_kb - r.rss_before_kb) / static_cast<double>(hosted) : 0.0;
+  r.heap_per_closed_session_kb =
+      hosted > 0 ? static_cast<double>(r.heap_closed_kb - r.heap_before_kb) / static_cast<double>(hosted) : 0.0;
   LatencyHistogram reopens;
   EventInput e;
   e.type = EventType::message_streamed;
@@ -166,6 +175,7 @@ SessionsBenchResult run_sessions_bench(const SessionsBenchConfig& c) {
   r.threads_before = thread_count();
   r.fds_before = fd_count();
   r.rss_before_kb = rss_kb();
+  r.heap_before_kb = heap_kb();
   SessionRegistry::Options ro;
   ro.close_idle_after = std::chrono::nanoseconds(static_cast<std::int64_t>(c.close_idle_after_ms * 1e6));
   auto made = SessionRegistry::create(ro);
@@ -199,6 +209,7 @@ SessionsBenchResult run_sessions_bench(const SessionsBenchConfig& c) {
   std::this_thread::sleep_for(std::chrono::milliseconds(2500));
   r.threads_idle = thread_count();
   r.rss_idle_kb = rss_kb();
+  r.heap_idle_kb = heap_kb();
   r.fds_idle = fd_count();
   r.rss_per_idle_session_kb =
       c.sessions > 0 ? static_cast<double>(r.rss_idle_kb - r.rss_before_kb) / static_cast<double>(c.sessions) : 0.0;
@@ -331,9 +342,11 @@ void print_sessions_bench(const SessionsBenchConfig& c, const SessionsBenchResul
                 static_cast<unsigned long long>(r.flood_events), fmt_ns(r.trickle_p50_ns).c_str(),
                 fmt_ns(r.trickle_p99_ns).c_str(), fmt_ns(r.trickle_max_ns).c_str());
   if (c.close_idle_after_ms > 0) {
-    std::printf("  idle close      %u closed (after %.0f ms unused): RSS %.1f MiB, %.1f KiB per closed session; %u descriptors\n",
-                r.closed, c.close_idle_after_ms, static_cast<double>(r.rss_closed_kb) / 1024.0,
-                r.rss_per_closed_session_kb, r.fds_closed);
+    std::printf("  idle close      %u closed (after %.0f ms unused): heap in use %.1f KiB per session (%.1f while idle "
+                "open); RSS after malloc_trim %.1f MiB, %.1f KiB per session; %u descriptors\n",
+                r.closed, c.close_idle_after_ms, r.heap_per_closed_session_kb,
+                r.sessions > 0 ? static_cast<double>(r.heap_idle_kb - r.heap_before_kb) / r.sessions : 0.0,
+                static_cast<double>(r.rss_closed_kb) / 1024.0, r.rss_per_closed_session_kb, r.fds_closed);
     std::printf("  reopen          p50 %s  p99 %s  max %s  (SessionRegistry::find of a closed session)\n",
                 fmt_ns(r.reopen_p50_ns).c_str(), fmt_ns(r.reopen_p99_ns).c_str(), fmt_ns(r.reopen_max_ns).c_str());
   }
@@ -372,6 +385,10 @@ nlohmann::ordered_json sessions_bench_json(const SessionsBenchConfig& c, const S
     j["closed"] = r.closed;
     j["rss_closed_kb"] = r.rss_closed_kb;
     j["rss_per_closed_session_kb"] = r.rss_per_closed_session_kb;
+    j["heap_before_kb"] = r.heap_before_kb;
+    j["heap_idle_kb"] = r.heap_idle_kb;
+    j["heap_closed_kb"] = r.heap_closed_kb;
+    j["heap_per_closed_session_kb"] = r.heap_per_closed_session_kb;
     j["fds_closed"] = r.fds_closed;
     j["reopen_p50_ns"] = r.reopen_p50_ns;
     j["reopen_p99_ns"] = r.reopen_p99_ns;

@@ -43,7 +43,9 @@ struct SessionsBenchResult {
   std::uint64_t trickle_events = 0, flood_events = 0;
   std::uint64_t trickle_p50_ns = 0, trickle_p99_ns = 0, trickle_max_ns = 0;
   std::uint32_t closed = 0;              ///< idle sessions the registry closed
-  long rss_closed_kb = 0;                ///< RSS with them closed
+  long rss_closed_kb = 0;                ///< RSS with them closed (after malloc_trim)
+  long heap_before_kb = 0, heap_idle_kb = 0, heap_closed_kb = 0;  ///< heap in use (mallinfo2)
+  double heap_per_closed_session_kb = 0;  ///< (heap_closed - heap_before) / sessions
   double rss_per_closed_session_kb = 0;  ///< (rss_closed - rss_before) / sessions
   std::uint32_t fds_closed = 0;
   std::uint64_t reopen_p50_ns = 0, reopen_p99_ns = 0, reopen_max_ns = 0;  ///< find() of a closed session
