@@ -3,6 +3,9 @@
 // store directory; stopped by pid at exit) unless --url is given.
 //   jetstream_bench [--url nats://HOST:PORT] [--events N] [--rate EVENTS_PER_S]
 //   jetstream_bench --sessions N     (only: N sessions of one event each, list, server RSS/fds)
+//   jetstream_bench --ship-seconds S [--rate R]  (only: a Shipper from a local LogStore to
+//                       JetStream while a Session appends R events/s for S seconds: the lag in
+//                       events and the append -> shipped delay p50/p99/max)
 // Rows:
 //   raw async publish   js_PublishMsgAsync, one message per batch of B records, Nats-Msg-Id and
 //                       Nats-Expected-Last-Sequence headers (the stream's own fence), all in flight
@@ -13,6 +16,9 @@
 //                       connection follows with wait_for + read: p50/p99 of (delivered - appended)
 #include <sessionring/event_record.hpp>
 #include <sessionring/jet_stream_store.hpp>
+#include <sessionring/log_store.hpp>
+#include <sessionring/session.hpp>
+#include <sessionring/shipper.hpp>
 
 #include <nats/nats.h>
 
@@ -298,6 +304,72 @@ void many_sessions(const std::string& url, std::size_t n, pid_t server) {
   if (!listed) std::cerr << listed.error() << "\n";
 }
 
+// --ship-seconds S: a Session appends `rate` events/s (append_wait, paced) to a LogStore in a
+// temporary directory; a Shipper ships it to JetStream. A sampler (every 200 µs) reads the
+// shipper's watermark: the lag in events, and for every sequence the delay from its append's
+// return to the first sample that saw it shipped.
+void ship_lag(const std::string& url, double rate, double seconds, const std::filesystem::path& dir) {
+  LogStoreOptions lo;
+  lo.root = dir / "primary";
+  auto primary = LogStore::open(lo).value();
+  SessionOptions so;
+  so.store = primary;
+  so.session_id = "shipped-" + std::to_string(::getpid());
+  Session session = Session::open(so).value();
+  ShipperOptions sh;
+  sh.source = primary;
+  sh.destination = store_at(url);
+  sh.sessions = {so.session_id};
+  auto shipper = Shipper::start(sh).value();
+  const auto n = static_cast<std::size_t>(rate * seconds);
+  std::vector<Clock::time_point> appended(n + 1);
+  std::atomic<Sequence> appended_up_to{0};  // writer: the appender; reader: the sampler (acquire: the times before it)
+  std::atomic<bool> done{false};            // writer: main; reader: the sampler (relaxed: a stop flag)
+  std::vector<double> delays_ms;
+  std::vector<Sequence> lags;
+  std::thread sampler([&] {
+    Sequence seen = 0;
+    while (!done.load(std::memory_order_relaxed) || seen < n) {
+      const auto st = shipper->stats();
+      const Sequence shipped = st.sessions.empty() ? 0 : st.sessions[0].shipped;
+      const Sequence up_to = appended_up_to.load(std::memory_order_acquire);  // pairs with the release below
+      const auto now = Clock::now();
+      for (Sequence s = seen + 1; s <= std::min(shipped, up_to); ++s)
+        delays_ms.push_back(std::chrono::duration<double, std::milli>(now - appended[s]).count());
+      seen = std::max(seen, std::min(shipped, up_to));
+      lags.push_back(up_to > shipped ? up_to - shipped : 0);
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+  });
+  EventInput e;
+  e.type = EventType::message_streamed;
+  e.data = "0123456789012345678901234567890123456789012345678901234567890123";  // 64 bytes
+  const auto t0 = Clock::now();
+  for (std::size_t i = 1; i <= n; ++i) {
+    std::this_thread::sleep_until(t0 + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(i / rate)));
+    auto r = session.append_wait(e);
+    if (!r) {
+      std::cerr << r.error() << "\n";
+      std::exit(1);
+    }
+    appended[r->sequence] = Clock::now();
+    appended_up_to.store(r->sequence, std::memory_order_release);  // pairs with the sampler's acquire
+  }
+  done.store(true, std::memory_order_relaxed);
+  sampler.join();
+  auto pct = [](std::vector<double> v, double q) {
+    std::sort(v.begin(), v.end());
+    return v.empty() ? 0.0 : v[std::min(v.size() - 1, static_cast<std::size_t>(q * static_cast<double>(v.size())))];
+  };
+  std::vector<double> lag_d(lags.begin(), lags.end());
+  std::printf("shipper LogStore -> JetStream at %.0f events/s for %.0f s (%zu events, %llu batches): append -> shipped "
+              "p50 %.2f ms  p99 %.2f ms  max %.2f ms; lag p50 %.0f  p99 %.0f  max %.0f events\n",
+              rate, seconds, n, static_cast<unsigned long long>(shipper->stats().batches), pct(delays_ms, 0.5),
+              pct(delays_ms, 0.99), pct(delays_ms, 1.0), pct(lag_d, 0.5), pct(lag_d, 0.99), pct(lag_d, 1.0));
+  shipper->stop();
+  (void)session.stop();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -305,12 +377,14 @@ int main(int argc, char** argv) {
   std::size_t events = 50000;
   double rate = 1000;
   std::size_t sessions = 0;
+  double ship_seconds = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string k = argv[i];
     if (k == "--url") url = argv[i + 1];
     else if (k == "--events") events = std::stoul(argv[i + 1]);
     else if (k == "--rate") rate = std::stod(argv[i + 1]);
     else if (k == "--sessions") sessions = std::stoul(argv[i + 1]);
+    else if (k == "--ship-seconds") ship_seconds = std::stod(argv[i + 1]);
   }
   pid_t server = -1;
   std::filesystem::path dir;
@@ -332,7 +406,11 @@ int main(int argc, char** argv) {
   }
   std::printf("JetStream benchmark on %s, %zu events of ~%zu bytes, file storage R1\n", url.c_str(), events,
               record(1, 0).size());
-  if (sessions > 0) {
+  if (ship_seconds > 0) {
+    const auto ship_dir = std::filesystem::temp_directory_path() / ("sessionring-shipbench-" + std::to_string(::getpid()));
+    ship_lag(url, rate, ship_seconds, ship_dir);
+    std::filesystem::remove_all(ship_dir);
+  } else if (sessions > 0) {
     many_sessions(url, sessions, server);
   } else {
   auto store = store_at(url);

@@ -102,6 +102,7 @@ void make_app(CLI::App& app, std::function<int()>& run) {
   add_tail_command(app, run);
   add_sessions_command(app, run);
   add_cursors_command(app, run);
+  add_ship_command(app, run);
   add_verify_command(app, run);
   add_stat_command(app, run);
 

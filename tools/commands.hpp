@@ -21,5 +21,6 @@ void add_sessions_command(CLI::App& app, std::function<int()>& run);
 void add_verify_command(CLI::App& app, std::function<int()>& run);
 void add_stat_command(CLI::App& app, std::function<int()>& run);
 void add_cursors_command(CLI::App& app, std::function<int()>& run);
+void add_ship_command(CLI::App& app, std::function<int()>& run);
 
 }  // namespace sessionring::tools

@@ -5,6 +5,7 @@
 // or waits for the host. docs/cli.md "stat".
 #include "commands.hpp"
 #include "event_json.hpp"
+#include "stop_signal.hpp"
 #include "store_access.hpp"
 
 #include <sessionring/counters_reader.hpp>
@@ -39,11 +40,6 @@ struct StatOptions {
   std::string format = "text";
 };
 
-// Writer: the signal handler; reader: the refresh loop. Lock-free, so the handler may store it;
-// relaxed: it carries no data, only "stop soon".
-std::atomic<int> g_stat_stop{0};
-static_assert(std::atomic<int>::is_always_lock_free, "stored from a signal handler");
-extern "C" void on_stat_signal(int sig) { g_stat_stop.store(sig, std::memory_order_relaxed); }
 
 /// One watched counters file and the previous snapshot shown (for rates).
 struct Watched {
@@ -218,12 +214,7 @@ int run_stat(const StatOptions& o) {
           Error(Errc::not_found, std::string("no directory '").append(o.counters_dir).append("' (--counters-dir)")));
   }
 
-  g_stat_stop.store(0, std::memory_order_relaxed);
-  struct sigaction sa {};
-  sa.sa_handler = on_stat_signal;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
+  install_stop_handlers();
 
   const bool jsonl = o.format == "jsonl";
   const bool clear = !jsonl && ::isatty(STDOUT_FILENO) == 1;
@@ -232,11 +223,11 @@ int run_stat(const StatOptions& o) {
     if (frame > 0) {
       // Sleep in short slices so a signal is noticed within ~50 ms.
       const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(o.interval_ms);
-      while (g_stat_stop.load(std::memory_order_relaxed) == 0 && std::chrono::steady_clock::now() < until)
+      while (!stop_requested() && std::chrono::steady_clock::now() < until)
         std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
             std::chrono::milliseconds(50), until - std::chrono::steady_clock::now()));
     }
-    if (g_stat_stop.load(std::memory_order_relaxed) != 0) break;
+    if (stop_requested()) break;
     const std::int64_t now = unix_now_ns();
     std::string out;
     if (clear) out += "\x1b[H\x1b[2J";

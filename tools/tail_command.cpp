@@ -10,6 +10,7 @@
 // so no event is skipped or printed twice (the store reads are contiguous, INV-1/INV-3).
 #include "commands.hpp"
 #include "event_json.hpp"
+#include "stop_signal.hpp"
 #include "store_access.hpp"
 
 #include <sessionring/event_query.hpp>
@@ -50,26 +51,10 @@ struct TailOptions {
   std::string format = "text";
 };
 
-// Writer: the signal handler (the signal number); reader: the tail loop and the read visitor.
-// Lock-free, so the handler may store it; relaxed is enough: it carries no data, only "stop soon".
-std::atomic<int> g_stop{0};
-static_assert(std::atomic<int>::is_always_lock_free, "stored from a signal handler");
-
-extern "C" void on_stop_signal(int sig) { g_stop.store(sig, std::memory_order_relaxed); }
-
-void install_stop_handlers() {
-  struct sigaction sa {};
-  sa.sa_handler = on_stop_signal;
-  sigemptyset(&sa.sa_mask);
-  sa.sa_flags = 0;  // no SA_RESTART: a blocking call returns early (sleeps are short anyway)
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
-}
 
 /// Exit code when the reader of standard output went away, as for a process killed by SIGPIPE.
 constexpr int kExitReaderGone = 128 + SIGPIPE;
 
-bool stop_requested() noexcept { return g_stop.load(std::memory_order_relaxed) != 0; }
 
 /// True when standard output is a pipe or socket whose reader has gone (`tail -f | head -2`):
 /// poll reports POLLERR/POLLHUP on the write end without writing anything.
@@ -104,7 +89,7 @@ class Output {
 /// Exit code when writing to standard output failed: interrupted by a stop signal (a write
 /// cut short by it), the reader gone, or a real failure.
 int write_failed(bool follow) {
-  if (stop_requested()) return follow ? kExitOk : 128 + g_stop.load(std::memory_order_relaxed);
+  if (stop_requested()) return follow ? kExitOk : 128 + stop_signal();
   if (errno == EPIPE) return kExitReaderGone;  // the reader went away: quietly, like `cat | head`
   std::fprintf(stderr, "sessionring tail: cannot write to standard output\n");
   return kExitFailure;
@@ -136,7 +121,6 @@ int run_tail(const TailOptions& o) {
   const bool timed = !o.since.empty() || !o.until_time.empty();
   auto in_time = [&](const EventView& e) { return !timed || (e.timestamp_ns >= t_lo && e.timestamp_ns <= t_hi); };
 
-  g_stop.store(0, std::memory_order_relaxed);
   install_stop_handlers();
 
   auto store = open_existing_store(o.store);
@@ -198,7 +182,7 @@ int run_tail(const TailOptions& o) {
       window = std::min<std::uint64_t>(window * 2, std::uint64_t{1} << 40);
     }
     next = std::max(next, latest + 1);
-    if (stop_requested()) return 128 + g_stop.load(std::memory_order_relaxed);
+    if (stop_requested()) return 128 + stop_signal();
     while (o.count != 0 && kept.size() > o.count) kept.pop_back();
     for (auto& l : kept) out.line(std::move(l));
     if (!out.flush()) return write_failed(o.follow);
@@ -236,7 +220,7 @@ int run_tail(const TailOptions& o) {
   }
   if (!out.flush()) return write_failed(o.follow);
   // A stop signal: a follower ends normally (exit 0); a dump cut short is not complete.
-  if (stop_requested() && !o.follow) return 128 + g_stop.load(std::memory_order_relaxed);
+  if (stop_requested() && !o.follow) return 128 + stop_signal();
   return kExitOk;
 }
 

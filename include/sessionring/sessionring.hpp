@@ -42,6 +42,7 @@
 #include <sessionring/session_log.hpp>
 #include <sessionring/session_options.hpp>
 #include <sessionring/session_registry.hpp>
+#include <sessionring/shipper.hpp>
 #include <sessionring/session_server.hpp>
 #include <sessionring/session_server_options.hpp>
 #include <sessionring/session_stats.hpp>

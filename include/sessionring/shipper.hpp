@@ -35,6 +35,7 @@ class Shipper {
     Sequence lag = 0;            ///< source_latest - shipped
     std::uint64_t events_shipped = 0;  ///< by this shipper since it started
     std::optional<Error> error;  ///< the last failure, until the next successful batch
+    bool stopped = false;        ///< shipping stopped for good (pruned source, undecodable record): `error` says why
   };
   struct Stats {
     std::vector<SessionLag> sessions;  ///< sorted by session id
