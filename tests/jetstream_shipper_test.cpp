@@ -3,9 +3,11 @@
 // away; the shipper retries, then catches up; a new shipper (a restarted process, its own
 // connection) continues at what JetStream holds; another host reading JetStream sees exactly the
 // primary's events, same sequences, no gap, no duplicate.
+#include "jetstream_test_support.hpp"
 #include "log_test_util.hpp"
 #include "nats_server.hpp"
 #include "oracle.hpp"
+#include "shipper_test_support.hpp"
 
 #include <sessionring/jet_stream_store.hpp>
 #include <sessionring/sessionring.hpp>
@@ -17,51 +19,16 @@ namespace {
 
 using namespace std::chrono_literals;
 
-std::shared_ptr<JetStreamStore> jetstream(const std::string& url, std::chrono::seconds patience = 20s) {
+std::shared_ptr<JetStreamStore> jetstream(const std::string& url) {
   JetStreamStoreOptions o;
   o.url = url;
   o.stream = "SRSHIP";
   o.stream_count = 2;
-  const auto deadline = std::chrono::steady_clock::now() + patience;
-  for (;;) {
-    auto s = JetStreamStore::open(o);
-    if (s) return *s;
-    if (std::chrono::steady_clock::now() > deadline) {
-      ADD_FAILURE() << s.error();
-      return nullptr;
-    }
-    std::this_thread::sleep_for(100ms);
-  }
+  return open_jetstream_store(o);
 }
 
 std::unique_ptr<Shipper> ship(std::shared_ptr<SessionStore> from, std::shared_ptr<SessionStore> to) {
-  ShipperOptions o;
-  o.source = std::move(from);
-  o.destination = std::move(to);
-  o.max_batch_events = 50;
-  o.retry_interval = 20ms;
-  o.rescan_interval = 20ms;
-  auto s = Shipper::start(std::move(o));
-  EXPECT_TRUE(s.ok()) << s.error();
-  return s ? std::move(*s) : nullptr;
-}
-
-std::vector<Event> all_of(SessionStore& store, const std::string& id) {
-  auto log = store.open(id, OpenMode::read);
-  EXPECT_TRUE(log.ok()) << log.error();
-  if (!log) return {};
-  auto events = (*log)->read(EventQuery{});
-  EXPECT_TRUE(events.ok()) << events.error();
-  if (!events) return {};
-  for (Event& e : *events) e.session_id.clear();
-  return std::move(*events);
-}
-
-void append_messages(Session& s, std::size_t first, std::size_t n) {
-  for (std::size_t i = first; i < first + n; ++i) {
-    const std::string id = std::string("m").append(std::to_string(i));
-    ASSERT_TRUE(s.append_wait(ev(EventType::message_streamed, "r", id, id)).ok());
-  }
+  return start_shipper(std::move(from), std::move(to), {}, 50, 20ms);
 }
 
 TEST(JetStreamShipper, replicaOnJetStreamSurvivesRestartsOfTheServerAndOfTheShipperWithoutGapOrDuplicate) {

@@ -6,6 +6,7 @@
 // tests/jetstream_shipper_test.cpp.)
 #include "log_test_util.hpp"
 #include "oracle.hpp"
+#include "shipper_test_support.hpp"
 
 #include <sessionring/sessionring.hpp>
 
@@ -16,35 +17,7 @@ namespace {
 
 std::unique_ptr<Shipper> ship(std::shared_ptr<SessionStore> from, std::shared_ptr<SessionStore> to,
                               std::vector<std::string> sessions = {}) {
-  ShipperOptions o;
-  o.source = std::move(from);
-  o.destination = std::move(to);
-  o.sessions = std::move(sessions);
-  o.max_batch_events = 7;  // many batches per session
-  o.rescan_interval = 5ms;
-  o.retry_interval = 5ms;
-  auto s = Shipper::start(std::move(o));
-  EXPECT_TRUE(s.ok()) << s.error();
-  return s ? std::move(*s) : nullptr;
-}
-
-/// Every stored event of `id` in `store`, as owning copies (session_id cleared: stores differ).
-std::vector<Event> all_of(SessionStore& store, const std::string& id) {
-  auto log = store.open(id, OpenMode::read);
-  EXPECT_TRUE(log.ok()) << log.error();
-  if (!log) return {};
-  auto events = (*log)->read(EventQuery{});
-  EXPECT_TRUE(events.ok()) << events.error();
-  if (!events) return {};
-  for (Event& e : *events) e.session_id.clear();
-  return std::move(*events);
-}
-
-void append_messages(Session& s, std::size_t first, std::size_t n) {
-  for (std::size_t i = first; i < first + n; ++i) {
-    const std::string id = std::string("m").append(std::to_string(i));
-    ASSERT_TRUE(s.append_wait(ev(EventType::message_streamed, "r", id, id)).ok());
-  }
+  return start_shipper(std::move(from), std::move(to), std::move(sessions), 7, 5ms);  // many batches per session
 }
 
 std::shared_ptr<LogStore> log_store(const TempDir& dir, const char* name) {

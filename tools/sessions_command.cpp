@@ -5,6 +5,7 @@
 #include "commands.hpp"
 #include "event_json.hpp"
 #include "store_access.hpp"
+#include "text_table.hpp"
 
 #include <sessionring/event_query.hpp>
 #include <sessionring/log_store.hpp>
@@ -180,22 +181,7 @@ int run_sessions(const SessionsOptions& o) {
     }
   }
   if (!jsonl) {
-    // Columns as wide as their widest cell: ids of any length (generated ids are 40 bytes).
-    std::vector<std::size_t> w(table[0].size(), 0);
-    for (const auto& r : table)
-      for (std::size_t c = 0; c < r.size(); ++c) w[c] = std::max(w[c], r[c].size());
-    for (const auto& r : table) {
-      std::string line;
-      for (std::size_t c = 0; c < r.size(); ++c) {
-        if (c == 0) {
-          line += r[c] + std::string(w[c] - r[c].size(), ' ');
-        } else {
-          line += "  " + std::string(w[c] - r[c].size(), ' ') + r[c];
-        }
-      }
-      while (!line.empty() && line.back() == ' ') line.pop_back();
-      out << line << "\n";
-    }
+    out << render_table(table);
     for (const auto& n : notes) out << n << "\n";
     if (ids->empty()) out << "(no sessions in store '" << o.store << "')\n";
   }

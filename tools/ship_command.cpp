@@ -5,6 +5,7 @@
 #include "event_json.hpp"
 #include "stop_signal.hpp"
 #include "store_access.hpp"
+#include "text_table.hpp"
 
 #include <sessionring/shipper.hpp>
 
@@ -85,16 +86,7 @@ void print_report(const Shipper::Stats& st, bool jsonl) {
     for (const auto& l : st.sessions)
       rows.push_back({l.session_id, std::to_string(l.source_latest), std::to_string(l.shipped), std::to_string(l.lag),
                       l.error ? std::string(l.stopped ? "stopped: " : "retrying: ").append(l.error->describe()) : "-"});
-    std::vector<std::size_t> w(5, 0);
-    for (const auto& r : rows)
-      for (std::size_t c = 0; c < r.size(); ++c) w[c] = std::max(w[c], r[c].size());
-    for (const auto& r : rows) {
-      std::string line = r[0];
-      line.append(w[0] - r[0].size(), ' ');
-      for (std::size_t c = 1; c < 4; ++c) line.append("  ").append(w[c] - r[c].size(), ' ').append(r[c]);
-      line.append("  ").append(r[4]);
-      out << line << "\n";
-    }
+    out << render_table(rows, {.left_first = true, .free_last = true, .indent = {}});
     out << st.events_shipped << " events shipped in " << st.batches << " batches; " << st.failures
         << " failed attempts (retried)\n";
   }

@@ -7,6 +7,7 @@
 #include "event_json.hpp"
 #include "stop_signal.hpp"
 #include "store_access.hpp"
+#include "text_table.hpp"
 
 #include <sessionring/counters_reader.hpp>
 #include <sessionring/session_id.hpp>
@@ -112,30 +113,6 @@ std::string to_jsonl(const CountersSnapshot& s, std::int64_t now, std::optional<
   return dump_line(j);
 }
 
-/// Right-aligned columns as wide as their widest cell (the first left-aligned when `left_first`).
-std::string table(const std::vector<std::vector<std::string>>& rows, const std::string& indent,
-                  bool left_first = false) {
-  std::vector<std::size_t> w;
-  for (const auto& r : rows) {
-    w.resize(std::max(w.size(), r.size()), 0);
-    for (std::size_t c = 0; c < r.size(); ++c) w[c] = std::max(w[c], r[c].size());
-  }
-  std::string out;
-  for (const auto& r : rows) {
-    std::string line = indent;
-    for (std::size_t c = 0; c < r.size(); ++c) {
-      if (c == 0 && left_first) {
-        line.append(r[c]).append(w[c] - r[c].size(), ' ');
-      } else {
-        line.append(c == 0 ? 0 : 2, ' ').append(w[c] - r[c].size(), ' ').append(r[c]);
-      }
-    }
-    while (!line.empty() && line.back() == ' ') line.pop_back();
-    out.append(line).append("\n");
-  }
-  return out;
-}
-
 std::string to_text(const CountersSnapshot& s, std::int64_t now, std::optional<double> r) {
   auto n = [](std::uint64_t v) { return std::to_string(v); };
   std::string out = "session ";
@@ -144,24 +121,24 @@ std::string to_text(const CountersSnapshot& s, std::int64_t now, std::optional<d
   out.append("  round ").append(n(s.publish_count)).append(s.stopped ? "  (stopped)" : "").append("\n");
   char rate_text[48] = "-";
   if (r) std::snprintf(rate_text, sizeof rate_text, "%.0f", *r);
-  out += table({{"latest_seq", "stored_seq", "ingest", "events/s", "sequenced", "batches", "duplicates", "oversize",
+  out += render_table({{"latest_seq", "stored_seq", "ingest", "events/s", "sequenced", "batches", "duplicates", "oversize",
                  "store_failures", "store", "abandoned"},
                 {n(s.latest_sequence), n(s.stored_sequence), n(s.ingest_depth), rate_text, n(s.events_sequenced),
                  n(s.batches), n(s.duplicates), n(s.oversize_events), n(s.store_failures),
                  s.store_failing ? "FAILING" : "ok", n(s.abandoned_waits)}},
-               "  ");
-  out += table({{"runs_active", "runs_queued", "ring", "subscribers"},
+                      {.left_first = false, .free_last = false, .indent = "  "});
+  out += render_table({{"runs_active", "runs_queued", "ring", "subscribers"},
                 {n(s.runs_active).append("/").append(n(s.max_concurrent_runs)),
                  n(s.runs_queued).append("/").append(n(s.max_queued_runs)),
                  n(s.ring_capacity).append(" x ").append(n(s.ring_slot_bytes)).append(" B"), n(s.subscriber_count)}},
-               "  ");
+                      {.left_first = false, .free_last = false, .indent = "  "});
   if (!s.subscribers.empty()) {
     std::vector<std::vector<std::string>> rows = {
         {"subscriber", "state", "source", "cursor", "lag", "lead", "lapped", "store_reads", "delivered"}};
     for (const SubscriptionStats& sub : s.subscribers)
       rows.push_back({n(sub.id), std::string(to_string(sub.state)), sub.reading_store ? "store" : "ring", n(sub.cursor),
                       n(sub.lag), n(sub.lead), n(sub.lapped_count), n(sub.store_reads), n(sub.delivered)});
-    out += table(rows, "  ", true);
+    out += render_table(rows, {.left_first = true, .free_last = false, .indent = "  "});
   }
   return out;
 }
