@@ -26,7 +26,7 @@ class MovedFromLog final : public SessionLog {
 
 Result<Session> Session::open(SessionOptions options) {
   if (Status st = validate(options); !st) return st.error();
-  auto log = options.store->open(options.session_id, OpenMode::write);
+  auto log = options.store->open(options.session_id, options.follow ? OpenMode::read : OpenMode::write);
   if (!log) return log.error();
   auto core = std::make_shared<detail::SessionCore>(std::move(options), std::move(*log));
   if (Status st = core->start(); !st) return st.error();

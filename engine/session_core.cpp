@@ -1,5 +1,6 @@
 #include "detail/session_core.hpp"
 
+#include "detail/follower.hpp"
 #include "detail/producer_impl.hpp"
 #include "detail/sequencer.hpp"
 #include "detail/subscriber.hpp"
@@ -20,7 +21,7 @@ SessionCore::SessionCore(SessionOptions opts, std::shared_ptr<SessionLog> sessio
       queue_full_message(std::make_shared<const std::string>(
           "ingest queue of session '" + options.session_id + "' is full (the Boost backend holds at most " +
           std::to_string(options.ingest_capacity) + " events in total)")),
-      pool_(options.dedicated_sequencer ? nullptr
+      pool_(options.dedicated_sequencer || options.follow ? nullptr
                                         : (options.pool ? options.pool : SequencerPool::default_pool())),
       pool_handle_(pool_ ? std::make_shared<PoolHandle>() : nullptr) {
   if (pool_handle_) pool_handle_->core = this;  // before the session is shared with anyone
@@ -59,6 +60,11 @@ void SessionCore::stop_unowned() {
 }
 
 Status SessionCore::start() {
+  if (options.follow) {  // a thread of its own, never the pool (docs/design.md §15)
+    follower_ = std::make_unique<Follower>(*this);
+    sequencer_ = std::thread([f = follower_.get()] { f->run(); });
+    return {};
+  }
   auto sequencer = std::make_unique<Sequencer>(*this, pooled());
   if (Status st = sequencer->load(); !st) return st;
   sequencer_obj_ = std::move(sequencer);
@@ -153,6 +159,10 @@ void SessionCore::mark_closed() noexcept {
 }
 
 Result<ProducerSlot*> SessionCore::acquire_producer(bool handle) {
+  if (options.follow)
+    return Error(Errc::unsupported, "session '" + id() +
+                                        "' is open as a follower (SessionOptions::follow): it is read-only; append "
+                                        "through the session's writer");
   if (!accepting.load(std::memory_order_acquire))  // pairs with (S1); a racing stop is caught at push
     return Error(Errc::stopped, "session '" + id() + "' is stopped");
   std::lock_guard lock(producers_mutex_);

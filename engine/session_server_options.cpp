@@ -62,6 +62,8 @@ Status validate(const SessionServerOptions& o) {
     return bad("engine.store", "must be empty: set SessionServerOptions::store instead");
   if (!o.engine.session_id.empty())
     return bad("engine.session_id", "must be empty: set session_id or new_session instead");
+  if (o.engine.follow)
+    return bad("engine.follow", "must be false: a SessionServer writes its session (follow one with Session::open)");
   if (o.engine.max_producers <= o.max_concurrent_runs)
     return bad("engine.max_producers", "= " + std::to_string(o.engine.max_producers) +
                                            " must exceed max_concurrent_runs = " + std::to_string(o.max_concurrent_runs) +

@@ -2,7 +2,8 @@
 // docs/store.md "Shipping a store to another"): the primary keeps appending while the server is
 // away; the shipper retries, then catches up; a new shipper (a restarted process, its own
 // connection) continues at what JetStream holds; another host reading JetStream sees exactly the
-// primary's events, same sequences, no gap, no duplicate.
+// primary's events, same sequences, no gap, no duplicate. And a follower Session on another host
+// (SessionOptions::follow) subscribed to a session written through JetStream.
 #include "jetstream_test_support.hpp"
 #include "log_test_util.hpp"
 #include "nats_server.hpp"
@@ -80,6 +81,48 @@ TEST(JetStreamShipper, replicaOnJetStreamSurvivesRestartsOfTheServerAndOfTheShip
     EXPECT_EQ(got, want);
   }
   for (auto& w : writers) ASSERT_TRUE(w.stop().ok());
+}
+
+// Cross-host subscribers (issue 16 item 2): a Session on host B (its own JetStreamStore
+// connection, SessionOptions::follow) subscribed to a session host A writes gets history then
+// live events, across a restart of the server, with no gap or duplicate.
+TEST(JetStreamFollower, sessionOnAnotherHostGetsHistoryThenLiveAcrossAServerRestart) {
+  NatsServer server;
+  ASSERT_TRUE(server.running());
+  auto host_a = jetstream(server.url());
+  ASSERT_TRUE(host_a);
+  Session writer = Session::open(options(host_a, "chat")).value();
+  append_messages(writer, 0, 50);  // history
+
+  auto host_b = jetstream(server.url());
+  ASSERT_TRUE(host_b);
+  SessionOptions fo = options(host_b, "chat", /*ring_capacity=*/8, /*slot_bytes=*/128);
+  fo.follow = true;
+  Session follower = Session::open(fo).value();
+  auto sub = follower.subscribe().value();
+  std::vector<Event> got;
+  auto take = [&](std::size_t until) {
+    Watchdog dog("follower on host B", 120s);
+    while (got.size() < until) {
+      auto r = sub.poll_wait([&](const EventView& v) { got.push_back(v.to_event()); },
+                             std::chrono::steady_clock::now() + 100ms);
+      ASSERT_TRUE(r.ok()) << r.error();
+    }
+  };
+  take(50);
+  append_messages(writer, 50, 50);  // live
+  take(100);
+  server.stop();  // both hosts lose the server; B's follower retries
+  std::this_thread::sleep_for(300ms);
+  server.start();
+  append_messages(writer, 100, 50);  // A goes on once its client has reconnected
+  take(150);
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    ASSERT_EQ(got[i].sequence_number, i + 1) << "gap or duplicate";
+    ASSERT_EQ(got[i].id, std::string("m").append(std::to_string(i)));
+  }
+  ASSERT_TRUE(follower.stop().ok());
+  ASSERT_TRUE(writer.stop().ok());
 }
 
 }  // namespace

@@ -156,6 +156,7 @@ TEST_P(ServerBadInput, startWithAnEngineFieldTheServerOwnsOrOutOfRangeIsValidati
   const std::vector<BadServerOption> cases = {
       {"engine.store", "must be empty", [&](auto& o) { o.engine.store = other_store; }},
       {"engine.session_id", "must be empty", [](auto& o) { o.engine.session_id = "s1"; }},
+      {"engine.follow", "must be false", [](auto& o) { o.engine.follow = true; }},
       {"engine.max_producers", "= 1 must exceed max_concurrent_runs = 1", [](auto& o) { o.engine.max_producers = 1; }},
       {"engine.max_producers", "= 4 must exceed max_concurrent_runs = 4",
        [](auto& o) {

@@ -24,6 +24,7 @@ namespace sessionring::detail {
 class Subscriber;
 class ProducerImpl;
 class Sequencer;
+class Follower;
 
 class SessionCore : public std::enable_shared_from_this<SessionCore> {
  public:
@@ -139,6 +140,7 @@ class SessionCore : public std::enable_shared_from_this<SessionCore> {
 
  private:
   friend class Sequencer;
+  friend class Follower;
   /// Pooled: a parked session's doorbell rang; exactly one caller queues it (D1).
   void wake_parked();
 
@@ -147,7 +149,8 @@ class SessionCore : public std::enable_shared_from_this<SessionCore> {
 
   const std::shared_ptr<SequencerPool> pool_;  // null: dedicated sequencer thread
   const std::shared_ptr<PoolHandle> pool_handle_;  // pooled only
-  std::unique_ptr<Sequencer> sequencer_obj_;   // set by start()
+  std::unique_ptr<Sequencer> sequencer_obj_;   // set by start(); null for a follower
+  std::unique_ptr<Follower> follower_;         // set by start() when options.follow
   // Pooled sessions: kParked (on the doorbell: the next ring_doorbell() queues it) or kOwned
   // (queued, running on a pool thread, or waiting for a pool timer). Writers: the owning pool
   // thread (D2 release store of kParked; D3 reclaim CAS, acquire) and the waker (D1 CAS

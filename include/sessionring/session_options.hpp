@@ -46,6 +46,12 @@ struct SessionOptions {
   /// true: the session gets a sequencer thread of its own (one thread per session, parked on
   /// its doorbell when idle): for one latency-critical session among many.
   bool dedicated_sequencer = false;
+  /// true: a read-only follower of a session another writer appends to (another process, or
+  /// another host through a shared store such as JetStream): the session is opened with a read
+  /// handle (Errc::not_found if the store does not hold it), a thread of its own follows what
+  /// the store holds into the ring, and subscribers get history then live events as from a
+  /// writer's session. Producers and appends answer Errc::unsupported. docs/design.md §15.
+  bool follow = false;
 };
 
 /// Checks every field; Errc::validation_error naming the first bad option.
