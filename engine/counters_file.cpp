@@ -142,35 +142,12 @@ void CountersFile::round(const CountersSnapshot& v, std::uint64_t state) noexcep
   set(cl::kPublishCountWord, published_);
   set(cl::kStateWord, state);
   const std::size_t s = cl::kSessionBlockOffset / 8;
-  set(s + cl::kLatestSequence, v.latest_sequence);
-  set(s + cl::kStoredSequence, v.stored_sequence);
-  set(s + cl::kIngestDepth, v.ingest_depth);
-  set(s + cl::kEventsSequenced, v.events_sequenced);
-  set(s + cl::kDuplicates, v.duplicates);
-  set(s + cl::kBatches, v.batches);
-  set(s + cl::kOversizeEvents, v.oversize_events);
-  set(s + cl::kStoreFailures, v.store_failures);
-  set(s + cl::kStoreFailing, v.store_failing ? 1 : 0);
-  set(s + cl::kAbandonedWaits, v.abandoned_waits);
-  set(s + cl::kRunsActive, v.runs_active);
-  set(s + cl::kRunsQueued, v.runs_queued);
-  set(s + cl::kMaxConcurrentRuns, v.max_concurrent_runs);
-  set(s + cl::kMaxQueuedRuns, v.max_queued_runs);
-  set(s + cl::kRingCapacity, v.ring_capacity);
-  set(s + cl::kRingSlotBytes, v.ring_slot_bytes);
-  set(s + cl::kSubscriberCount, v.subscriber_count);
-  set(s + cl::kStopped, v.stopped ? 1 : 0);
+  cl::for_each_session_counter(v, [&](std::size_t i, auto field) { set(s + i, static_cast<std::uint64_t>(field)); });
   const std::size_t n = std::min<std::size_t>(v.subscribers.size(), cl::kSubscriberSlots);
   for (std::size_t i = 0; i < n; ++i) {
     const SubscriptionStats& sub = v.subscribers[i];
     const std::size_t b = cl::kSubscriberBlockOffset / 8 + i * cl::kSubscriberWords;
-    set(b + cl::kSubId, sub.id);
-    set(b + cl::kSubCursor, sub.cursor);
-    set(b + cl::kSubLag, sub.lag);
-    set(b + cl::kSubLead, sub.lead);
-    set(b + cl::kSubLapped, sub.lapped_count);
-    set(b + cl::kSubStoreReads, sub.store_reads);
-    set(b + cl::kSubDelivered, sub.delivered);
+    cl::for_each_subscriber_counter(sub, [&](std::size_t k, auto field) { set(b + k, static_cast<std::uint64_t>(field)); });
     set(b + cl::kSubState, static_cast<std::uint64_t>(sub.state) | (sub.reading_store ? 0x100u : 0u));
   }
   round_ += 2;

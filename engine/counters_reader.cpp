@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstring>
 #include <thread>
+#include <type_traits>
 #include <utility>
 
 #include <fcntl.h>
@@ -167,36 +168,17 @@ Result<CountersSnapshot> CountersReader::read() const {
       s.publish_count = get_word(cl::kPublishCountWord);
       state = get_word(cl::kStateWord);
       const std::size_t b = cl::kSessionBlockOffset / 8;
-      s.latest_sequence = get_word(b + cl::kLatestSequence);
-      s.stored_sequence = get_word(b + cl::kStoredSequence);
-      s.ingest_depth = get_word(b + cl::kIngestDepth);
-      s.events_sequenced = get_word(b + cl::kEventsSequenced);
-      s.duplicates = get_word(b + cl::kDuplicates);
-      s.batches = get_word(b + cl::kBatches);
-      s.oversize_events = get_word(b + cl::kOversizeEvents);
-      s.store_failures = get_word(b + cl::kStoreFailures);
-      s.store_failing = get_word(b + cl::kStoreFailing) != 0;
-      s.abandoned_waits = get_word(b + cl::kAbandonedWaits);
-      s.runs_active = get_word(b + cl::kRunsActive);
-      s.runs_queued = get_word(b + cl::kRunsQueued);
-      s.max_concurrent_runs = get_word(b + cl::kMaxConcurrentRuns);
-      s.max_queued_runs = get_word(b + cl::kMaxQueuedRuns);
-      s.ring_capacity = get_word(b + cl::kRingCapacity);
-      s.ring_slot_bytes = get_word(b + cl::kRingSlotBytes);
-      s.subscriber_count = get_word(b + cl::kSubscriberCount);
-      s.stopped = get_word(b + cl::kStopped) != 0;
+      cl::for_each_session_counter(s, [&](std::size_t i, auto& field) {
+        field = static_cast<std::remove_reference_t<decltype(field)>>(get_word(b + i));
+      });
       const std::size_t n = std::min<std::uint64_t>(s.subscriber_count, cl::kSubscriberSlots);
       s.subscribers.resize(n);
       for (std::size_t i = 0; i < n; ++i) {
         const std::size_t w = cl::kSubscriberBlockOffset / 8 + i * cl::kSubscriberWords;
         SubscriptionStats& sub = s.subscribers[i];
-        sub.id = get_word(w + cl::kSubId);
-        sub.cursor = get_word(w + cl::kSubCursor);
-        sub.lag = get_word(w + cl::kSubLag);
-        sub.lead = get_word(w + cl::kSubLead);
-        sub.lapped_count = get_word(w + cl::kSubLapped);
-        sub.store_reads = get_word(w + cl::kSubStoreReads);
-        sub.delivered = get_word(w + cl::kSubDelivered);
+        cl::for_each_subscriber_counter(sub, [&](std::size_t k, auto& field) {
+          field = static_cast<std::remove_reference_t<decltype(field)>>(get_word(w + k));
+        });
         const std::uint64_t st = get_word(w + cl::kSubState);
         sub.state = static_cast<SubscriptionState>(std::min<std::uint64_t>(st & 0xff, 3));
         sub.reading_store = (st & 0x100) != 0;

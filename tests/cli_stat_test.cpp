@@ -189,9 +189,16 @@ TEST(CliStat, aHostKilledWhilePublishingIsReportedDead) {
   Child host({SESSIONRING_CLI_HELPER, dir.str(), "killed", "1000000", "5", "1000", "server"});
   auto ready = host.read_line(Clock::now() + std::chrono::seconds(30));
   ASSERT_TRUE(ready) << host.stderr_text();
-  auto live = cli({"stat", "--store", dir.str(), "killed", "--count", "1", "--format", "jsonl"});
-  ASSERT_EQ(live.exit_code, 0) << live.err;
-  EXPECT_EQ(parse_jsonl(live.out).at(0).at("liveness"), "live");
+  // Live, and a round published after the first five events (rounds come every 10 ms).
+  const auto deadline = Clock::now() + std::chrono::seconds(30);
+  for (;;) {
+    auto live = cli({"stat", "--store", dir.str(), "killed", "--count", "1", "--format", "jsonl"});
+    ASSERT_EQ(live.exit_code, 0) << live.err;
+    const auto j = parse_jsonl(live.out).at(0);
+    EXPECT_EQ(j.at("liveness"), "live");
+    if (j.at("latest_seq").get<std::uint64_t>() >= 5u) break;
+    ASSERT_LT(Clock::now(), deadline) << "the live writer's counters never showed its events";
+  }
   host.signal(SIGKILL);
   host.finish(Clock::now() + std::chrono::seconds(10));
   auto dead = cli({"stat", "--store", dir.str(), "killed", "--count", "1", "--format", "jsonl"});

@@ -100,4 +100,41 @@ static_assert(kSubscriberCounterCount == kSubscriberWords, "a subscriber slot is
 static_assert(kSubscriberWords * 8 == 64, "a subscriber slot is one 64-byte cache line");
 static_assert(kFileBytes == 16896, "version 1 files are 16896 bytes (docs/telemetry.md)");
 
+/// The one list of which snapshot field each session counter word holds, for the writer
+/// (CountersFile: `snapshot` const) and the reader (CountersReader): `f(index, field)` for every
+/// counter. Fields are unsigned or bool (0 or 1 in the file).
+template <class Snapshot, class F>
+void for_each_session_counter(Snapshot& v, F&& f) {
+  f(kLatestSequence, v.latest_sequence);
+  f(kStoredSequence, v.stored_sequence);
+  f(kIngestDepth, v.ingest_depth);
+  f(kEventsSequenced, v.events_sequenced);
+  f(kDuplicates, v.duplicates);
+  f(kBatches, v.batches);
+  f(kOversizeEvents, v.oversize_events);
+  f(kStoreFailures, v.store_failures);
+  f(kStoreFailing, v.store_failing);
+  f(kAbandonedWaits, v.abandoned_waits);
+  f(kRunsActive, v.runs_active);
+  f(kRunsQueued, v.runs_queued);
+  f(kMaxConcurrentRuns, v.max_concurrent_runs);
+  f(kMaxQueuedRuns, v.max_queued_runs);
+  f(kRingCapacity, v.ring_capacity);
+  f(kRingSlotBytes, v.ring_slot_bytes);
+  f(kSubscriberCount, v.subscriber_count);
+  f(kStopped, v.stopped);
+}
+
+/// The same for a subscriber slot's plain counters (kSubState is packed: written and read apart).
+template <class Stats, class F>
+void for_each_subscriber_counter(Stats& sub, F&& f) {
+  f(kSubId, sub.id);
+  f(kSubCursor, sub.cursor);
+  f(kSubLag, sub.lag);
+  f(kSubLead, sub.lead);
+  f(kSubLapped, sub.lapped_count);
+  f(kSubStoreReads, sub.store_reads);
+  f(kSubDelivered, sub.delivered);
+}
+
 }  // namespace sessionring::detail::counters_layout
