@@ -40,6 +40,15 @@ Result<bool> probe(const File& file, std::uint64_t offset) {
   return fl.l_type != F_UNLCK;
 }
 
+/// As probe(), on a lock file this table does not hold open: false when it does not exist (no
+/// writer ever locked a session of that file). The probe's own description is closed at once:
+/// it held no lock, so closing it drops nobody's.
+Result<bool> probe_file(const std::string& path, std::uint64_t offset) {
+  auto f = File::open(path, O_RDONLY);
+  if (!f) return f.code() == Errc::not_found ? Result<bool>(false) : Result<bool>(f.error());
+  return probe(*f, offset);
+}
+
 /// An older build's lock of the session: flock on <session_dir>/LOCK, probed and dropped.
 Status probe_legacy_lock(const std::string& session_dir, std::string_view session_id) {
   const std::string path = session_dir + "/LOCK";
@@ -77,75 +86,100 @@ void WriterLock::release() noexcept {
 
 // ---- LockTable ----
 
-std::uint64_t LockTable::lock_offset(std::string_view session_id, int offset_bits) noexcept {
-  return XXH3_64bits(session_id.data(), session_id.size()) >> (64 - offset_bits);
+LockTable::Slot LockTable::lock_slot(std::string_view session_id, int offset_bits) noexcept {
+  const std::uint64_t h = XXH3_64bits(session_id.data(), session_id.size());
+  return Slot{offset_bits < kOffsetBits ? 0u : static_cast<unsigned>(h & (kFiles - 1)), h >> (64 - offset_bits)};
+}
+
+std::string LockTable::file_path(const std::string& root, unsigned file) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  return std::string(root).append("/").append(kFilePrefix).append(1, kHex[(file >> 4) & 15]).append(1, kHex[file & 15]);
 }
 
 Result<std::shared_ptr<LockTable>> LockTable::open(const std::string& root, int offset_bits) {
-  auto f = File::open(root + "/" + std::string(kFileName), O_RDWR | O_CREAT, 0644);
-  if (!f) return f.error();
-  return std::shared_ptr<LockTable>(new LockTable(std::move(*f), offset_bits));
+  return std::shared_ptr<LockTable>(new LockTable(root, offset_bits));
+}
+
+Result<const File*> LockTable::file_locked(unsigned n) {
+  if (!files_[n]) {
+    auto f = File::open(file_path(root_, n), O_RDWR | O_CREAT, 0644);
+    if (!f) return f.error();
+    files_[n] = std::make_unique<File>(std::move(*f));
+  }
+  return files_[n].get();
+}
+
+std::size_t LockTable::open_files() const {
+  std::lock_guard lock(mutex_);
+  std::size_t n = 0;
+  for (const auto& f : files_) n += f ? 1 : 0;
+  return n;
 }
 
 Result<WriterLock> LockTable::acquire(std::string_view session_id, const std::string& session_dir) {
-  const std::uint64_t offset = lock_offset(session_id, offset_bits_);
+  const Slot slot = lock_slot(session_id, offset_bits_);
   std::lock_guard lock(mutex_);
-  auto it = holders_.find(offset);
+  auto it = holders_.find(slot);
   if (it != holders_.end() && it->second.count(session_id) != 0)
     return Error(Errc::writer_conflict, "session '" + std::string(session_id) +
-                                            "' already has a writer in this process (lock on '" + path() + "')");
+                                            "' already has a writer in this process (lock on '" +
+                                            file_path(root_, slot.file) + "')");
+  auto file = file_locked(slot.file);
+  if (!file) return file.error();
+  const File& f = **file;
   if (it == holders_.end()) {
-    struct flock fl = one_byte(F_WRLCK, offset);
-    if (ofd_fcntl(file_.fd(), F_OFD_SETLK, fl) != 0) {
+    struct flock fl = one_byte(F_WRLCK, slot.offset);
+    if (ofd_fcntl(f.fd(), F_OFD_SETLK, fl) != 0) {
       const int e = errno;
       if (e == EAGAIN || e == EACCES)
         return Error(Errc::writer_conflict,
                      "session '" + std::string(session_id) + "' already has a writer (lock byte " +
-                         std::to_string(offset) + " of '" + path() +
+                         std::to_string(slot.offset) + " of '" + f.path() +
                          "' is held by another process or another LogStore on this root; "
                          "unless the holder writes a different session whose id hashes to the same byte, "
-                         "probability k/2^62 for k sessions written elsewhere: docs/store.md \"Writer lock\")");
-      if (e == EINVAL) return io_error("cannot lock (needs OFD locks, Linux 3.15 or later)", path(), e);
-      return io_error("cannot lock", path(), e);
+                         "probability k/2^64 for k sessions written elsewhere: docs/store.md \"Writer lock\")");
+      if (e == EINVAL) return io_error("cannot lock (needs OFD locks, Linux 3.15 or later)", f.path(), e);
+      return io_error("cannot lock", f.path(), e);
     }
   }
   // Held now (or shared with a colliding id of this table): an older build's lock last.
   if (Status st = probe_legacy_lock(session_dir, session_id); !st) {
     if (it == holders_.end()) {
-      struct flock fl = one_byte(F_UNLCK, offset);
-      (void)ofd_fcntl(file_.fd(), F_OFD_SETLK, fl);
+      struct flock fl = one_byte(F_UNLCK, slot.offset);
+      (void)ofd_fcntl(f.fd(), F_OFD_SETLK, fl);
     }
     return st.error();
   }
-  holders_[offset].emplace(session_id);
-  return WriterLock(shared_from_this(), offset, std::string(session_id));
+  holders_[slot].emplace(session_id);
+  return WriterLock(shared_from_this(), slot.offset, std::string(session_id));
 }
 
 void LockTable::release(std::uint64_t offset, const std::string& session_id) noexcept {
+  const Slot slot{lock_slot(session_id, offset_bits_).file, offset};
   std::lock_guard lock(mutex_);
-  auto it = holders_.find(offset);
+  auto it = holders_.find(slot);
   if (it == holders_.end()) return;
   it->second.erase(session_id);
   if (!it->second.empty()) return;  // a colliding id of this table still holds the byte
   holders_.erase(it);
   struct flock fl = one_byte(F_UNLCK, offset);
-  (void)ofd_fcntl(file_.fd(), F_OFD_SETLK, fl);  // cannot fail for a lock we hold (EBADF aside)
+  (void)ofd_fcntl(files_[slot.file]->fd(), F_OFD_SETLK, fl);  // cannot fail for a lock we hold (EBADF aside)
 }
 
 Result<bool> LockTable::held(std::string_view session_id) const {
-  const std::uint64_t offset = lock_offset(session_id, offset_bits_);
+  const Slot slot = lock_slot(session_id, offset_bits_);
   std::lock_guard lock(mutex_);
-  if (auto it = holders_.find(offset); it != holders_.end()) {
+  if (auto it = holders_.find(slot); it != holders_.end()) {
     if (it->second.count(session_id) != 0) return true;
     return false;  // a colliding id of ours holds the byte: nobody else can hold it
   }
-  return probe(file_, offset);
+  if (files_[slot.file]) return probe(*files_[slot.file], slot.offset);
+  return probe_file(file_path(root_, slot.file), slot.offset);
 }
 
 Result<bool> LockTable::held_by_anyone(const std::string& root, std::string_view session_id) {
-  auto f = File::open(root + "/" + std::string(kFileName), O_RDONLY);
-  if (!f) return f.code() == Errc::not_found ? Result<bool>(false) : Result<bool>(f.error());
-  return probe(*f, lock_offset(session_id));
+  const Slot slot = lock_slot(session_id);
+  return probe_file(file_path(root, slot.file), slot.offset);
 }
 
 }  // namespace sessionring::detail

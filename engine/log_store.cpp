@@ -110,11 +110,12 @@ Status cut_tail(const detail::ScanResult& scan, bool durable, const std::string&
 struct LogStore::State {
   LogStoreOptions options;
   std::string root;
-  std::shared_ptr<detail::LockTable> locks;   // the writer locks (<root>/LOCKS); null when read_only
+  std::shared_ptr<detail::LockTable> locks;   // the writer locks (<root>/LOCKS.xx); null when read_only
   std::shared_ptr<detail::FileBudget> budget;  // segment files the writers hold open
   mutable std::mutex mutex;  // guards live
   // Logs open in this process (a writer's, or read handles'): read opens share them.
   std::map<std::string, std::weak_ptr<LogState>, std::less<>> live;
+  std::size_t sweep_at = 64;  // guarded by mutex: live's size at which remember() sweeps it
 
   std::string dir_of(std::string_view id) const { return root + "/" + std::string(id); }
 
@@ -126,7 +127,12 @@ struct LogStore::State {
 
   void remember(std::string_view id, const std::shared_ptr<LogState>& state, bool replace) {
     std::lock_guard lock(mutex);
-    for (auto it = live.begin(); it != live.end();) it = it->second.expired() ? live.erase(it) : std::next(it);
+    // Forget closed logs now and then: a sweep when the map doubled since the last one keeps
+    // each open O(log n) amortised (a sweep per open made starting the 10,000th session O(n)).
+    if (live.size() >= sweep_at) {
+      for (auto it = live.begin(); it != live.end();) it = it->second.expired() ? live.erase(it) : std::next(it);
+      sweep_at = std::max<std::size_t>(64, 2 * live.size());
+    }
     auto [it, inserted] = live.try_emplace(std::string(id), state);
     if (!inserted && (replace || it->second.expired())) it->second = state;
   }

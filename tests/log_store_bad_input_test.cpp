@@ -314,7 +314,8 @@ TEST(LogStoreBadInput, secondWriterFromTheSameStoreAnotherStoreOrAnotherProcessI
     auto log = store.open("s1", OpenMode::write);
     ASSERT_FALSE(log.ok());
     EXPECT_EQ(log.code(), Errc::writer_conflict);
-    EXPECT_TRUE(names(log.error(), {"'s1' already has a writer", (s.o.root / "LOCKS").string()}));
+    EXPECT_TRUE(names(log.error(), {"'s1' already has a writer", detail::LockTable::file_path(s.o.root.string(),
+                                                                  detail::LockTable::lock_slot("s1").file)}));
     SessionOptions so;
     so.store = std::shared_ptr<SessionStore>(&store, [](SessionStore*) {});
     so.session_id = "s1";
@@ -329,11 +330,11 @@ TEST(LogStoreBadInput, secondWriterFromTheSameStoreAnotherStoreOrAnotherProcessI
     EXPECT_TRUE(s.store->open("s1", OpenMode::read).ok());  // readers are never refused
   }
   // Another process holding the session's lock (as a writer in another process does): its
-  // byte of <root>/LOCKS (docs/store.md "Writer lock").
+  // byte of its lock file <root>/LOCKS.xx (docs/store.md "Writer lock").
   int ready[2], release[2];
   ASSERT_EQ(::pipe(ready), 0);
   ASSERT_EQ(::pipe(release), 0);
-  const std::string lock = (s.o.root / "LOCKS").string();
+  const std::string lock = detail::LockTable::file_path(s.o.root.string(), detail::LockTable::lock_slot("s1").file);
   struct flock byte {};
   byte.l_type = F_WRLCK;
   byte.l_whence = SEEK_SET;

@@ -127,7 +127,7 @@ int run_sessions(const SessionsOptions& o) {
     bool writer_known = false;
     bool writer_on = false;
     if (root) {
-      // This layout's lock (LogStore::writer_active: <root>/LOCKS), or an older build's.
+      // This layout's lock (LogStore::writer_active: <root>/LOCKS.xx), or an older build's.
       const auto current = (*store)->writer_active(id);
       const auto legacy = legacy_writer_active((*root / id).string());
       writer_known = current.has_value();

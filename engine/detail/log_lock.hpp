@@ -1,7 +1,7 @@
 // WriterLock: the exclusive writer role of one session across processes, held until
-// destruction: one byte of its store's LockTable (an OFD lock on <root>/LOCKS, see
+// destruction: one byte of its store's LockTable (an OFD lock on one of <root>/LOCKS.xx, see
 // detail/log_lock_table.hpp). Holding one costs no descriptor of its own: every session of
-// the store shares the table's. A second holder — another process, another LogStore on the
+// the store shares the table's 64 files. A second holder — another process, another LogStore on the
 // root, or another open through the same store — gets Errc::writer_conflict.
 #pragma once
 #include <cstdint>

@@ -1,9 +1,16 @@
-// LockTable: the writer locks of every session of one LogStore, held through one descriptor:
-// the store's <root>/LOCKS file, created empty by a writable LogStore::open and never written.
-// A session's writer lock is an OFD byte-range write lock (fcntl F_OFD_SETLK, Linux >= 3.15)
-// on one byte of that file, at lock_offset(id): XXH3-64 of the session id (seed 0, stable
-// across xxHash versions since 0.8) shifted right by 2, so a byte in [0, 2^62). 10,000
-// sessions open for writing hold one descriptor, not 10,000 (docs/store.md "Writer lock").
+// LockTable: the writer locks of every session of one LogStore, held through at most 64
+// descriptors: the store's lock files <root>/LOCKS.00 … <root>/LOCKS.3f (two hex digits), each
+// created empty by the first writer whose session falls in it and never written. A session's
+// writer lock is an OFD byte-range write lock (fcntl F_OFD_SETLK, Linux >= 3.15) on one byte of
+// one of them, lock_slot(id): of XXH3-64 of the session id (seed 0, stable across xxHash
+// versions since 0.8), the low 6 bits name the file and the value shifted right by 2 the byte,
+// in [0, 2^62). 10,000 sessions open for writing hold 64 descriptors, not 10,000
+// (docs/store.md "Writer lock").
+//
+// Why 64 files and not one: the kernel keeps an inode's POSIX/OFD locks in one list and walks
+// all of it for every lock, unlock and test. Measured on the project machine (one file,
+// random bytes): 16 µs per lock with 100 held, 30 µs with 1,000, 1.3 ms with 10,000 — the
+// list no longer fits the caches. With 64 files a list holds 1/64 of the sessions.
 //
 // OFD locks belong to the open file description, as flock did: another process or another
 // LockTable (another LogStore on the same root, in this process too) that holds the byte makes
@@ -14,7 +21,7 @@
 // byte (reference-counted, unlocked when the last of them releases), so a collision inside one
 // process never refuses anyone. Across tables a collision is indistinguishable from a real
 // writer (the kernel says "held", not by whom): the error message says so. Its probability for
-// one open is k / 2^62 with k bytes held by others (k = 10,000: 2.2e-15).
+// one open is k / 2^64 with k bytes held by others (k = 10,000: 5.4e-16).
 //
 // A session directory of the previous layout may hold <root>/<id>/LOCK (flock). acquire()
 // probes it when it exists (flock LOCK_EX | LOCK_NB, then closed at once): an older build
@@ -27,6 +34,7 @@
 
 #include <sessionring/result.hpp>
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -41,15 +49,29 @@ class WriterLock;
 
 class LockTable : public std::enable_shared_from_this<LockTable> {
  public:
-  static constexpr std::string_view kFileName = "LOCKS";
-  /// Bits of the lock offset: bytes [0, 2^kOffsetBits) of the LOCKS file.
+  static constexpr std::string_view kFilePrefix = "LOCKS.";
+  /// Bits of the lock offset: bytes [0, 2^kOffsetBits) of a lock file.
   static constexpr int kOffsetBits = 62;
+  static constexpr unsigned kFiles = 64;
 
-  /// Opens (creating it if missing) <root>/LOCKS read-write. `offset_bits` < kOffsetBits only
-  /// in tests (to make collisions certain).
+  /// A table on `root` (no file is opened before the first acquire). `offset_bits` <
+  /// kOffsetBits only in tests: every id then uses file 00, so collisions are certain.
   static Result<std::shared_ptr<LockTable>> open(const std::string& root, int offset_bits = kOffsetBits);
-  /// The byte of `session_id`'s lock.
-  static std::uint64_t lock_offset(std::string_view session_id, int offset_bits = kOffsetBits) noexcept;
+  /// Where `session_id`'s lock is: the lock file's number and the byte in it.
+  struct Slot {
+    unsigned file = 0;
+    std::uint64_t offset = 0;
+    friend bool operator<(const Slot& a, const Slot& b) noexcept {
+      return a.file != b.file ? a.file < b.file : a.offset < b.offset;
+    }
+  };
+  static Slot lock_slot(std::string_view session_id, int offset_bits = kOffsetBits) noexcept;
+  /// The byte of `session_id`'s lock in its file.
+  static std::uint64_t lock_offset(std::string_view session_id, int offset_bits = kOffsetBits) noexcept {
+    return lock_slot(session_id, offset_bits).offset;
+  }
+  /// <root>/LOCKS.<file as two hex digits>.
+  static std::string file_path(const std::string& root, unsigned file);
 
   /// The writer lock of `session_id` (whose directory is `session_dir`), or
   /// Errc::writer_conflict (another holder), Errc::storage_error (the OS refused).
@@ -58,23 +80,28 @@ class LockTable : public std::enable_shared_from_this<LockTable> {
   /// Whether a writer holds `session_id`'s lock: this table's writers, another table's or
   /// another process's (F_OFD_GETLK: takes no lock, so it never makes a starting writer fail).
   Result<bool> held(std::string_view session_id) const;
-  /// As held(), for a store this process does not lock (read-only): probes <root>/LOCKS if it
-  /// exists (false when it does not: no writer of this layout ever ran).
+  /// As held(), for a store this process does not lock (read-only): probes the session's lock
+  /// file if it exists (false when it does not: no writer of this layout ever locked there).
   static Result<bool> held_by_anyone(const std::string& root, std::string_view session_id);
 
-  const std::string& path() const noexcept { return file_.path(); }
+  /// Lock files this table has open (for tests and the descriptor budget).
+  std::size_t open_files() const;
 
  private:
   friend class WriterLock;
-  LockTable(File file, int offset_bits) noexcept : file_(std::move(file)), offset_bits_(offset_bits) {}
+  LockTable(std::string root, int offset_bits) noexcept : root_(std::move(root)), offset_bits_(offset_bits) {}
   /// Called by ~WriterLock.
   void release(std::uint64_t offset, const std::string& session_id) noexcept;
+  /// Under mutex_: lock file `n`, opened read-write (created if missing) on first use.
+  Result<const File*> file_locked(unsigned n);
 
-  const File file_;  // <root>/LOCKS, read-write; every lock of this table is on its description
+  const std::string root_;
   const int offset_bits_;
-  mutable std::mutex mutex_;  // guards holders_ and orders the fcntl calls of one byte
-  // Byte -> ids holding it in this table (more than one only after a hash collision).
-  std::map<std::uint64_t, std::set<std::string, std::less<>>> holders_;
+  mutable std::mutex mutex_;  // guards files_ and holders_, and orders the fcntl calls of one byte
+  // Lock files opened so far, read-write; every lock of this table is on their descriptions.
+  std::array<std::unique_ptr<File>, kFiles> files_;
+  // Slot -> ids holding it in this table (more than one only after a hash collision).
+  std::map<Slot, std::set<std::string, std::less<>>> holders_;
 };
 
 }  // namespace sessionring::detail
