@@ -1,12 +1,16 @@
 // JetStreamClient: libnats calls and their errors (see detail/jetstream_client.hpp).
 #include "detail/jetstream_client.hpp"
 
+#include "detail/str_cat.hpp"
+
 #include <nats/nats.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cstring>
+#include <thread>
 
 namespace sessionring::detail {
 namespace {
@@ -88,15 +92,18 @@ void parse_headers(std::string_view block, StoredMessage& m) {
 
 }  // namespace
 
-std::string subject_token(std::string_view id) {
+namespace {
+
+// [A-Za-z0-9_-] as is, every other byte as <escape>XX (uppercase hex): subject_token, kv_token.
+std::string escape_token(std::string_view bytes, char escape) {
   static constexpr char hex[] = "0123456789ABCDEF";
   std::string out;
-  out.reserve(id.size());
-  for (unsigned char c : id) {
+  out.reserve(bytes.size());
+  for (unsigned char c : bytes) {
     if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-') {
       out.push_back(static_cast<char>(c));
     } else {
-      out.push_back('%');
+      out.push_back(escape);
       out.push_back(hex[c >> 4]);
       out.push_back(hex[c & 0xF]);
     }
@@ -104,7 +111,7 @@ std::string subject_token(std::string_view id) {
   return out;
 }
 
-std::optional<std::string> session_from_token(std::string_view token) {
+std::optional<std::string> unescape_token(std::string_view token, char escape) {
   auto nibble = [](char c) -> int {
     if (c >= '0' && c <= '9') return c - '0';
     if (c >= 'A' && c <= 'F') return c - 'A' + 10;
@@ -112,7 +119,7 @@ std::optional<std::string> session_from_token(std::string_view token) {
   };
   std::string out;
   for (std::size_t i = 0; i < token.size(); ++i) {
-    if (token[i] != '%') {
+    if (token[i] != escape) {
       out.push_back(token[i]);
       continue;
     }
@@ -122,8 +129,25 @@ std::optional<std::string> session_from_token(std::string_view token) {
     out.push_back(static_cast<char>(hi * 16 + lo));
     i += 2;
   }
-  if (subject_token(out) != token) return std::nullopt;  // not canonical: not one of ours
+  if (escape_token(out, escape) != token) return std::nullopt;  // not canonical: not one of ours
   return out;
+}
+
+}  // namespace
+
+std::string subject_token(std::string_view id) { return escape_token(id, '%'); }
+
+std::optional<std::string> session_from_token(std::string_view token) { return unescape_token(token, '%'); }
+
+std::string kv_token(std::string_view bytes) { return escape_token(bytes, '='); }
+
+std::optional<std::string> from_kv_token(std::string_view token) { return unescape_token(token, '='); }
+
+std::string cursor_key(std::string_view session_id, std::string_view name) {
+  std::string key = kv_token(session_id);
+  key.push_back('.');
+  key.append(kv_token(name));
+  return key;
 }
 
 Result<std::unique_ptr<JetStreamClient>> JetStreamClient::connect(const JetStreamStoreOptions& o) {
@@ -169,6 +193,7 @@ Result<std::unique_ptr<JetStreamClient>> JetStreamClient::connect(const JetStrea
 }
 
 JetStreamClient::~JetStreamClient() {
+  if (kv_ != nullptr) kvStore_Destroy(kv_);
   if (js_ != nullptr) jsCtx_Destroy(js_);
   if (nc_ != nullptr) {
     natsConnection_Close(nc_);
@@ -402,6 +427,124 @@ JetStreamClient::Responder::~Responder() {
     natsSubscription_Unsubscribe(sub_);
     natsSubscription_Destroy(sub_);
   }
+}
+
+Status JetStreamClient::ensure_bucket(const std::string& bucket, const std::string& description,
+                                      const JetStreamStoreOptions& o) {
+  const std::string stream = str_cat("KV_", bucket);
+  const std::string subjects = str_cat("$KV.", bucket, ".>");
+  jsStreamInfo* si = nullptr;
+  jsErrCode jerr = static_cast<jsErrCode>(0);
+  natsStatus s = js_GetStreamInfo(&si, js_, stream.c_str(), nullptr, &jerr);
+  if (s == NATS_NOT_FOUND || (s != NATS_OK && jerr == kJsStreamNotFound)) {
+    jsStreamConfig cfg;
+    jsStreamConfig_Init(&cfg);
+    cfg.Name = stream.c_str();
+    cfg.Description = description.c_str();
+    const char* subj[1] = {subjects.c_str()};
+    cfg.Subjects = subj;
+    cfg.SubjectsLen = 1;
+    cfg.Storage = o.storage == JetStreamStorage::memory ? js_MemoryStorage : js_FileStorage;
+    cfg.Replicas = static_cast<int64_t>(o.replicas);
+    cfg.MaxMsgsPerSubject = 1;  // history 1: a key is its last value (or delete marker)
+    cfg.AllowRollup = true;
+    cfg.DenyDelete = true;
+    cfg.AllowDirect = false;  // gets go to the stream leader (see ensure_bucket in the header)
+    cfg.Discard = js_DiscardNew;
+    s = js_AddStream(&si, js_, &cfg, nullptr, &jerr);
+    if (s != NATS_OK && jerr != 0) {
+      // Created concurrently by another store: bind to it below.
+      s = js_GetStreamInfo(&si, js_, stream.c_str(), nullptr, &jerr);
+    }
+  }
+  if (si != nullptr) jsStreamInfo_Destroy(si);
+  if (s != NATS_OK) {
+    Error e = error(s, str_cat("create or look up the cursor bucket ", bucket, " (stream ", stream, ")"));
+    return Error(e.code(), jerr != 0 ? str_cat(e.message(), " (JetStream error ", std::to_string(jerr), ")") : e.message());
+  }
+  s = js_KeyValue(&kv_, js_, bucket.c_str());
+  if (s != NATS_OK) {
+    kv_ = nullptr;
+    return error(s, str_cat("bind the cursor bucket ", bucket));
+  }
+  bucket_ = bucket;
+  return {};
+}
+
+namespace {
+// A failure that a retry may cure: no acknowledgement (reconnecting, a stalled server) or no
+// responders (a stream leader election).
+bool retryable(natsStatus s) noexcept { return s == NATS_TIMEOUT || s == NATS_NO_RESPONDERS; }
+}  // namespace
+
+Status JetStreamClient::kv_put(const std::string& key, std::string_view value,
+                               std::chrono::steady_clock::time_point deadline) const {
+  if (kv_ == nullptr) return Error(Errc::storage_error, str_cat("no cursor bucket bound on NATS server ", server()));
+  std::chrono::milliseconds backoff{5};
+  for (;;) {
+    const natsStatus s = kvStore_Put(nullptr, kv_, key.c_str(), value.data(), static_cast<int>(value.size()));
+    if (s == NATS_OK) return {};
+    if (!retryable(s) || std::chrono::steady_clock::now() + backoff >= deadline) {
+      Error e = error(s, str_cat("put key ", key, " of bucket ", bucket_));
+      if (e.code() == Errc::timeout) return Error(Errc::timeout, str_cat(e.message(), "; whether it was stored is unknown"));
+      return Error(Errc::storage_error, e.message());
+    }
+    std::this_thread::sleep_for(backoff);
+    backoff = std::min(backoff * 2, std::chrono::milliseconds(200));
+  }
+}
+
+Status JetStreamClient::kv_delete(const std::string& key, std::chrono::steady_clock::time_point deadline) const {
+  if (kv_ == nullptr) return Error(Errc::storage_error, str_cat("no cursor bucket bound on NATS server ", server()));
+  std::chrono::milliseconds backoff{5};
+  for (;;) {
+    const natsStatus s = kvStore_Delete(kv_, key.c_str());
+    if (s == NATS_OK) return {};
+    if (!retryable(s) || std::chrono::steady_clock::now() + backoff >= deadline) {
+      Error e = error(s, str_cat("delete key ", key, " of bucket ", bucket_));
+      if (e.code() == Errc::timeout) return Error(Errc::timeout, str_cat(e.message(), "; whether it was deleted is unknown"));
+      return Error(Errc::storage_error, e.message());
+    }
+    std::this_thread::sleep_for(backoff);
+    backoff = std::min(backoff * 2, std::chrono::milliseconds(200));
+  }
+}
+
+Result<std::optional<std::string>> JetStreamClient::kv_get(const std::string& key) const {
+  if (kv_ == nullptr) return Error(Errc::storage_error, str_cat("no cursor bucket bound on NATS server ", server()));
+  kvEntry* e = nullptr;
+  const natsStatus s = kvStore_Get(&e, kv_, key.c_str());
+  if (s == NATS_NOT_FOUND) return std::optional<std::string>();  // never put, or deleted
+  if (s != NATS_OK) return error(s, str_cat("get key ", key, " of bucket ", bucket_));
+  std::string value(static_cast<const char*>(kvEntry_Value(e)), static_cast<std::size_t>(kvEntry_ValueLen(e)));
+  kvEntry_Destroy(e);
+  return std::optional<std::string>(std::move(value));
+}
+
+Result<std::vector<std::pair<std::string, std::string>>> JetStreamClient::kv_entries(const std::string& filter) const {
+  if (kv_ == nullptr) return Error(Errc::storage_error, str_cat("no cursor bucket bound on NATS server ", server()));
+  const std::string what = str_cat("list keys ", filter, " of bucket ", bucket_);
+  kvWatchOptions wo;
+  kvWatchOptions_Init(&wo);
+  wo.Timeout = request_timeout_.count();
+  kvWatcher* w = nullptr;
+  natsStatus s = kvStore_Watch(&w, kv_, filter.c_str(), &wo);
+  if (s != NATS_OK) return error(s, what);
+  std::vector<std::pair<std::string, std::string>> out;
+  // The watcher delivers the last message of every matching key, then a null entry (the
+  // initial values are done). Deleted keys arrive as delete markers: skipped.
+  for (;;) {
+    kvEntry* e = nullptr;
+    s = kvWatcher_Next(&e, w, request_timeout_.count());
+    if (s != NATS_OK || e == nullptr) break;
+    if (kvEntry_Operation(e) == kvOp_Put)
+      out.emplace_back(kvEntry_Key(e), std::string(static_cast<const char*>(kvEntry_Value(e)),
+                                                   static_cast<std::size_t>(kvEntry_ValueLen(e))));
+    kvEntry_Destroy(e);
+  }
+  kvWatcher_Destroy(w);
+  if (s != NATS_OK) return error(s, what);
+  return out;
 }
 
 }  // namespace sessionring::detail

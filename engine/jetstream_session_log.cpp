@@ -2,12 +2,17 @@
 // (docs/store.md "JetStreamStore").
 #include "detail/jetstream_session_log.hpp"
 
+#include "detail/cursor_checks.hpp"
+#include "detail/str_cat.hpp"
+
+#include <sessionring/cursor_position.hpp>
 #include <sessionring/event.hpp>
 #include <sessionring/event_record.hpp>
 
 #include <xxhash.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
 #include <random>
 #include <thread>
@@ -441,6 +446,73 @@ Status JetStreamSessionLog::scan_messages(std::uint64_t from, FunctionRef<bool(c
     m = store_->client->next_message(a.stream, a.subject, (*m)->stream_sequence + 1);
   }
   if (!m) return m.error();
+  return {};
+}
+
+// Durable named cursors (docs/store.md "Durable named cursors", JetStreamStore): one key of the
+// store's KV bucket per (session, cursor), cursor_key(); the value is the position in decimal.
+
+Result<Sequence> JetStreamSessionLog::parse_cursor(std::string_view name, const std::string& key,
+                                                   const std::string& value) const {
+  Sequence position = 0;
+  const auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), position);
+  if (value.empty() || ec != std::errc() || p != value.data() + value.size())
+    return Error(Errc::damaged_store,
+                 str_cat(where(), ": cursor '", name, "' (key ", key, " of bucket ", store_->cursor_bucket(),
+                         ") holds '", value.substr(0, 32), "', not a decimal position"));
+  return position;
+}
+
+Status JetStreamSessionLog::commit_cursor(std::string_view name, Sequence position) {
+  const std::string& id = shared_->address.session_id;
+  if (!writer_) return cursor_read_only(id, "commit_cursor");
+  if (Status st = check_cursor_commit(id, name, position, latest_sequence()); !st) return st;
+  const std::string key = cursor_key(id, name);
+  Status st = store_->client->kv_put(key, std::to_string(position), Clock::now() + store_->options.append_timeout);
+  if (!st) return Status(st.code(), str_cat("session '", id, "': commit cursor '", name, "': ", st.error().message()));
+  return {};
+}
+
+Result<Sequence> JetStreamSessionLog::read_cursor(std::string_view name) const {
+  const std::string& id = shared_->address.session_id;
+  if (Status st = validate_cursor_name(name); !st) return st.error();
+  const std::string key = cursor_key(id, name);
+  auto value = store_->client->kv_get(key);
+  if (!value) return Error(value.code(), str_cat("session '", id, "': read cursor '", name, "': ", value.error().message()));
+  if (!value->has_value()) return cursor_not_found(id, name);
+  return parse_cursor(name, key, **value);
+}
+
+Result<std::vector<CursorPosition>> JetStreamSessionLog::list_cursors() const {
+  const std::string& id = shared_->address.session_id;
+  const std::string prefix = str_cat(kv_token(id), ".");
+  auto entries = store_->client->kv_entries(str_cat(prefix, "*"));
+  if (!entries) return Error(entries.code(), str_cat("session '", id, "': list cursors: ", entries.error().message()));
+  std::vector<CursorPosition> out;
+  out.reserve(entries->size());
+  for (const auto& [key, value] : *entries) {
+    if (key.compare(0, prefix.size(), prefix) != 0) continue;
+    auto name = from_kv_token(std::string_view(key).substr(prefix.size()));
+    if (!name || !validate_cursor_name(*name)) continue;  // not a key this store writes
+    auto position = parse_cursor(*name, key, value);
+    if (!position) return position.error();
+    out.push_back(CursorPosition{std::move(*name), *position, 0});
+  }
+  std::sort(out.begin(), out.end(), [](const CursorPosition& a, const CursorPosition& b) { return a.name < b.name; });
+  return out;
+}
+
+Status JetStreamSessionLog::delete_cursor(std::string_view name) {
+  const std::string& id = shared_->address.session_id;
+  if (!writer_) return cursor_read_only(id, "delete_cursor");
+  if (Status st = validate_cursor_name(name); !st) return st;
+  const std::string key = cursor_key(id, name);
+  std::lock_guard lock(shared_->cursor_mutex);
+  auto value = store_->client->kv_get(key);
+  if (!value) return Status(value.code(), str_cat("session '", id, "': delete cursor '", name, "': ", value.error().message()));
+  if (!value->has_value()) return cursor_not_found(id, name);
+  Status st = store_->client->kv_delete(key, Clock::now() + store_->options.append_timeout);
+  if (!st) return Status(st.code(), str_cat("session '", id, "': delete cursor '", name, "': ", st.error().message()));
   return {};
 }
 

@@ -38,6 +38,10 @@ Result<std::shared_ptr<JetStreamStore>> JetStreamStore::open(JetStreamStoreOptio
                                              state->stream_description(k), state->options);
     if (!st) return st.error();
   }
+  if (Status st = state->client->ensure_bucket(state->cursor_bucket(), state->cursor_bucket_description(),
+                                               state->options);
+      !st)
+    return st.error();
   return std::shared_ptr<JetStreamStore>(new JetStreamStore(std::move(state)));
 }
 

@@ -1,7 +1,10 @@
 // The `sessionring` program with --store nats://HOST:PORT (docs/cli.md "Stores"), against a
 // real nats-server started by the test: a demo written through JetStream is listed, verified,
-// printed and followed from another process, as a user on host B would watch host A.
+// printed and followed from another process, as a user on host B would watch host A; its
+// durable cursors are listed and deleted (`cursors`, `cursors --delete`).
 #include "nats_server.hpp"
+
+#include <sessionring/jet_stream_store.hpp>
 
 #include <cstdio>
 #include <fstream>
@@ -88,6 +91,52 @@ TEST(JetStreamCli, demoOnHostAIsListedVerifiedPrintedAndFollowedFromHostB) {
     EXPECT_EQ(std::stoull(l.substr(1)), expect) << "gap or duplicate in tail --follow";
     ++expect;
   }
+}
+
+TEST(JetStreamCli, cursorsAreListedFromHostBAndDeletedOnlyWhenNoLiveWriterHoldsTheSession) {
+  NatsServer server;
+  ASSERT_TRUE(server.running());
+  const std::string url = "nats://127.0.0.1:" + std::to_string(server.port()) + "?stream=CUR&streams=2";
+  const std::string store = "--store '" + url + "'";
+  auto [rc, out] = run("demo " + store + " --session c-1 --events 100 --runs 1");
+  ASSERT_EQ(rc, 0) << out;
+
+  JetStreamStoreOptions o;
+  o.url = "nats://127.0.0.1:" + std::to_string(server.port());
+  o.stream = "CUR";
+  o.stream_count = 2;
+  auto js = JetStreamStore::open(o);
+  ASSERT_TRUE(js.ok()) << js.error();
+  Sequence latest = 0;
+  {
+    auto live = (*js)->open("c-1", OpenMode::write);  // a live host writing the session
+    ASSERT_TRUE(live.ok()) << live.error();
+    latest = (*live)->latest_sequence();
+    ASSERT_GE(latest, 100u);
+    ASSERT_TRUE((*live)->commit_cursor("indexer", latest - 10));
+    ASSERT_TRUE((*live)->commit_cursor("ui", latest));
+
+    auto [rc2, listed] = run("cursors " + store + " c-1");
+    ASSERT_EQ(rc2, 0) << listed;
+    EXPECT_NE(listed.find("indexer"), std::string::npos) << listed;
+    EXPECT_NE(listed.find("ui"), std::string::npos) << listed;
+    EXPECT_LT(listed.find("indexer"), listed.find("ui")) << "not sorted by name: " << listed;
+
+    auto [rc3, refused] = run("cursors " + store + " c-1 --delete indexer");
+    EXPECT_EQ(rc3, 1) << refused;
+    EXPECT_NE(refused.find("writer_conflict"), std::string::npos) << refused;
+    EXPECT_EQ((*live)->read_cursor("indexer").value(), latest - 10) << "the refused delete removed the cursor";
+  }
+  auto [rc4, deleted] = run("cursors " + store + " c-1 --delete indexer");  // the host stopped
+  ASSERT_EQ(rc4, 0) << deleted;
+  EXPECT_NE(deleted.find("it was at position " + std::to_string(latest - 10)), std::string::npos) << deleted;
+  auto reader = (*js)->open("c-1", OpenMode::read);
+  ASSERT_TRUE(reader.ok()) << reader.error();
+  EXPECT_EQ((*reader)->read_cursor("indexer").code(), Errc::not_found);
+  EXPECT_EQ((*reader)->read_cursor("ui").value(), latest);
+  auto [rc5, again] = run("cursors " + store + " c-1 --delete indexer");
+  EXPECT_EQ(rc5, 1) << again;
+  EXPECT_NE(again.find("not_found"), std::string::npos) << again;
 }
 
 TEST(JetStreamCli, badNatsUrlParameterIsUsageErrorNamingIt) {

@@ -2,7 +2,8 @@
 // (tests/nats_server.hpp): single writer across hosts, fencing of a zombie writer, failover
 // after SIGKILL of the writer and of the stream leader in a 3-node cluster, idempotent append
 // across retries, bounded waits when the server is gone, restart after the server is killed,
-// session ids that are not subject tokens, and errors that name the server and the session.
+// session ids that are not subject tokens, durable cursors whose ids and names are not KV key
+// tokens, and errors that name the server and the session.
 #include "nats_server.hpp"
 
 #include <sessionring/jet_stream_store.hpp>
@@ -313,6 +314,103 @@ TEST(JetStreamStore, sessionIdsThatAreNotSubjectTokensRoundTrip) {
   auto sorted = ids;
   std::sort(sorted.begin(), sorted.end());
   EXPECT_EQ(*listed, sorted);
+}
+
+/// The cursor bucket of options_for() as another program sees it (libnats' KV API, its own
+/// connection): docs/store.md "JetStreamStore: durable named cursors".
+class CursorBucket {
+ public:
+  explicit CursorBucket(const std::string& url) {
+    EXPECT_EQ(natsConnection_ConnectTo(&nc_, url.c_str()), NATS_OK);
+    if (nc_ != nullptr) {
+      EXPECT_EQ(natsConnection_JetStream(&js_, nc_, nullptr), NATS_OK);
+    }
+    if (js_ != nullptr) {
+      EXPECT_EQ(js_KeyValue(&kv_, js_, "SRTEST_CURSORS"), NATS_OK);
+    }
+  }
+  ~CursorBucket() {
+    if (kv_ != nullptr) kvStore_Destroy(kv_);
+    if (js_ != nullptr) jsCtx_Destroy(js_);
+    if (nc_ != nullptr) natsConnection_Destroy(nc_);
+  }
+  CursorBucket(const CursorBucket&) = delete;
+  CursorBucket& operator=(const CursorBucket&) = delete;
+  /// The value under `key`, or "" when it has none.
+  std::string get(const std::string& key) const {
+    kvEntry* e = nullptr;
+    if (kv_ == nullptr || kvStore_Get(&e, kv_, key.c_str()) != NATS_OK) return "";
+    std::string v(kvEntry_ValueString(e));
+    kvEntry_Destroy(e);
+    return v;
+  }
+  void put(const std::string& key, const std::string& value) {
+    ASSERT_NE(kv_, nullptr);
+    ASSERT_EQ(kvStore_PutString(nullptr, kv_, key.c_str(), value.c_str()), NATS_OK);
+  }
+
+ private:
+  natsConnection* nc_ = nullptr;
+  jsCtx* js_ = nullptr;
+  kvStore* kv_ = nullptr;
+};
+
+TEST(JetStreamStore, cursorKeysOfIdsAndNamesThatAreNotKvTokensRoundTripAndNeverMix) {
+  NatsServer server;
+  ASSERT_TRUE(server.running());
+  auto store = open_store(options_for(server.url()));
+  ASSERT_TRUE(store);
+  // '.' and ':' are legal in ids and names but not in KV key tokens: "a.b" must not be session
+  // "a" with a cursor "b.…", nor see the cursors of "a".
+  const std::vector<std::string> ids{"a", "a.b", "x:y"};
+  const std::vector<std::string> names{"n", "n.1", "c:d", "Z_z-9"};
+  std::vector<std::shared_ptr<SessionLog>> writers;
+  for (const auto& id : ids) {
+    auto w = store->open(id, OpenMode::write);
+    ASSERT_TRUE(w) << id << ": " << w.error();
+    append_range(**w, 1, 20);
+    for (std::size_t i = 0; i < names.size(); ++i)
+      ASSERT_TRUE((*w)->commit_cursor(names[i], id.size() + i)) << id << " " << names[i];
+    writers.push_back(*w);
+  }
+  auto sorted = names;
+  std::sort(sorted.begin(), sorted.end());
+  for (const auto& id : ids) {
+    auto r = store->open(id, OpenMode::read);
+    ASSERT_TRUE(r) << r.error();
+    auto listed = (*r)->list_cursors();
+    ASSERT_TRUE(listed) << listed.error();
+    ASSERT_EQ(listed->size(), names.size()) << id;
+    for (std::size_t i = 0; i < sorted.size(); ++i) {
+      EXPECT_EQ((*listed)[i].name, sorted[i]) << id;
+      const auto at = std::find(names.begin(), names.end(), sorted[i]) - names.begin();
+      EXPECT_EQ((*listed)[i].position, id.size() + static_cast<std::size_t>(at)) << id << " " << sorted[i];
+    }
+  }
+  // The documented mapping: =XX for every byte outside [A-Za-z0-9_-], '.' between the two.
+  CursorBucket bucket(server.url());
+  EXPECT_EQ(bucket.get("a=2Eb.n=2E1"), "4");
+  EXPECT_EQ(bucket.get("x=3Ay.c=3Ad"), "5");
+  EXPECT_EQ(bucket.get("a.Z_z-9"), "4");
+}
+
+TEST(JetStreamStore, cursorValueThatIsNotADecimalPositionIsDamagedStoreNamingTheKey) {
+  NatsServer server;
+  ASSERT_TRUE(server.running());
+  auto store = open_store(options_for(server.url()));
+  ASSERT_TRUE(store);
+  auto w = store->open("s1", OpenMode::write);
+  ASSERT_TRUE(w) << w.error();
+  append_range(**w, 1, 5);
+  ASSERT_TRUE((*w)->commit_cursor("good", 5));
+  CursorBucket bucket(server.url());
+  bucket.put("s1.bad", "12abc");
+  auto r = (*w)->read_cursor("bad");
+  ASSERT_EQ(r.code(), Errc::damaged_store);
+  EXPECT_NE(r.error().message().find("s1.bad"), std::string::npos) << r.error();
+  EXPECT_NE(r.error().message().find("SRTEST_CURSORS"), std::string::npos) << r.error();
+  EXPECT_EQ((*w)->list_cursors().code(), Errc::damaged_store);
+  EXPECT_EQ((*w)->read_cursor("good").value(), 5u) << "one bad key spoils the others";
 }
 
 TEST(JetStreamStore, manySessionsShareAFewStreams) {

@@ -5,13 +5,24 @@
 //   INSTANTIATE_TYPED_TEST_SUITE_P(MyStore, StoreCursorConformance, ::testing::Types<MyStoreFactory>);
 //
 // A store without cursors answers Errc::unsupported from every cursor call; the suite then
-// checks exactly that and skips the rest.
+// checks exactly that and skips the rest. A factory that declares
+//   static constexpr bool kKeepsCursors = true;
+// makes that answer a failure instead: its store must keep cursors, never skip.
 #pragma once
 #include "store_conformance.hpp"
 
 #include <sessionring/cursor_position.hpp>
 
 namespace sessionring::test {
+
+/// The factory's kKeepsCursors (false when it declares none).
+template <class F>
+constexpr bool keeps_cursors() {
+  if constexpr (requires { F::kKeepsCursors; })
+    return F::kKeepsCursors;
+  else
+    return false;
+}
 
 template <StoreFactory F>
 class StoreCursorConformance : public StoreConformance<F> {
@@ -28,8 +39,10 @@ class StoreCursorConformance : public StoreConformance<F> {
 
 TYPED_TEST_SUITE_P(StoreCursorConformance);
 
-#define SR_CURSOR_WRITER(log)            \
-  auto log = this->writer_with_events(); \
+#define SR_CURSOR_WRITER(log)                                                                           \
+  auto log = this->writer_with_events();                                                                \
+  if (!log && keeps_cursors<TypeParam>())                                                               \
+    FAIL() << TypeParam::name() << " declares kKeepsCursors but keeps no durable cursors (Errc::unsupported)"; \
   if (!log) GTEST_SKIP() << TypeParam::name() << " keeps no durable cursors (Errc::unsupported)";
 
 TYPED_TEST_P(StoreCursorConformance, committedPositionIsReadBackListedSortedAndMayMoveBack) {
@@ -157,7 +170,10 @@ TYPED_TEST_P(StoreCursorConformance, retentionKeepingCursorPositionsNeverPrunesA
   auto log = this->writer();
   ASSERT_NE(log, nullptr);
   this->append_secured(*log, 1, 10);
-  if (log->list_cursors().code() == Errc::unsupported) GTEST_SKIP() << TypeParam::name() << " keeps no cursors";
+  if (log->list_cursors().code() == Errc::unsupported) {
+    if (keeps_cursors<TypeParam>()) FAIL() << TypeParam::name() << " declares kKeepsCursors but answers unsupported";
+    GTEST_SKIP() << TypeParam::name() << " keeps no cursors";
+  }
   ASSERT_TRUE(log->commit_cursor("slow", 5));
   ASSERT_TRUE(log->commit_cursor("fast", 10));
   for (Sequence first = 11; first <= 600; first += 7) {

@@ -120,6 +120,22 @@ Result<JetStreamStoreOptions> parse_nats_url(const std::string& spec) {
   return o;
 }
 
+Result<std::shared_ptr<SessionStore>> ExistingStore::writable() const {
+  if (js_) return std::shared_ptr<SessionStore>(js_);
+  if (sqlite_) {
+    SqliteStoreOptions o = sqlite_->options();
+    o.read_only = false;
+    auto s = SqliteStore::open(std::move(o));
+    if (!s) return s.error();
+    return std::shared_ptr<SessionStore>(std::move(*s));
+  }
+  LogStoreOptions o = log_->options();
+  o.read_only = false;
+  auto s = LogStore::open(std::move(o));
+  if (!s) return s.error();
+  return std::shared_ptr<SessionStore>(std::move(*s));
+}
+
 Result<std::shared_ptr<ExistingStore>> open_existing_store(const std::string& spec) {
   auto parsed = parse_store_spec(spec, false);
   if (!parsed) return parsed.error();

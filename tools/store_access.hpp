@@ -92,6 +92,10 @@ class ExistingStore {
   Result<std::shared_ptr<SessionLog>> open_tail(std::string_view id, VerifyReport& report) const {
     return log_ ? log_->open_tail(id, report) : open_intact_prefix(id, report);
   }
+  /// The same store opened for writing, for a command that needs a writer handle (`cursors
+  /// --delete`): the JetStreamStore itself; a LogStore / SqliteStore opened again on this one's
+  /// root / file without read_only (so it never creates a store: this one exists).
+  Result<std::shared_ptr<SessionStore>> writable() const;
   /// The LogStore root directory; nullopt for the other stores (no per-session directory).
   std::optional<std::filesystem::path> log_root() const {
     if (log_) return log_->options().root;

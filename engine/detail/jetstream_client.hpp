@@ -20,6 +20,7 @@
 struct __natsConnection;
 struct __jsCtx;
 struct __natsSubscription;
+struct __kvStore;
 
 namespace sessionring::detail {
 
@@ -109,6 +110,26 @@ class JetStreamClient {
   };
   Result<std::unique_ptr<Responder>> respond(const std::string& subject, std::string reply) const;
 
+  // The store's Key-Value bucket (durable named cursors, docs/store.md "Durable named cursors").
+
+  /// Creates the KV bucket `bucket` if missing and binds to it: the stream KV_<bucket> with the
+  /// layout libnats' js_CreateKeyValue gives (subjects $KV.<bucket>.>, one message per key,
+  /// rollup allowed, deletes denied) and the store's storage and replicas, but without direct
+  /// gets, so that a get is answered by the stream leader like every other read of the store
+  /// (a direct get may be answered by a lagging replica). An existing bucket is bound as it is.
+  Status ensure_bucket(const std::string& bucket, const std::string& description, const JetStreamStoreOptions& options);
+  /// Puts `value` under `key` of the bound bucket, retrying a timeout or no responders (a
+  /// reconnect, a leader election) with the same value until `deadline`. Errc::timeout: no
+  /// acknowledgement (whether it was stored is unknown); storage_error: not stored.
+  Status kv_put(const std::string& key, std::string_view value, std::chrono::steady_clock::time_point deadline) const;
+  /// Puts a delete marker on `key`, retrying as kv_put.
+  Status kv_delete(const std::string& key, std::chrono::steady_clock::time_point deadline) const;
+  /// The value of `key`; nullopt when it has none (never put, or deleted).
+  Result<std::optional<std::string>> kv_get(const std::string& key) const;
+  /// Every key matching `filter` (a subject filter over keys, e.g. "<prefix>.*") whose last
+  /// operation is a put, with its value (a watcher over the filter's initial values).
+  Result<std::vector<std::pair<std::string, std::string>>> kv_entries(const std::string& filter) const;
+
  private:
   JetStreamClient() = default;
   Result<std::string> api(const std::string& subject, const std::string& body) const;
@@ -116,6 +137,8 @@ class JetStreamClient {
 
   __natsConnection* nc_ = nullptr;
   __jsCtx* js_ = nullptr;
+  __kvStore* kv_ = nullptr;  // the bucket bound by ensure_bucket (libnats: thread-safe)
+  std::string bucket_;
   std::string configured_url_;
   std::size_t max_payload_ = 1u << 20;
   std::chrono::milliseconds request_timeout_{2000};
@@ -125,5 +148,14 @@ class JetStreamClient {
 std::string subject_token(std::string_view session_id);
 /// The inverse; nullopt for a token subject_token cannot have produced.
 std::optional<std::string> session_from_token(std::string_view token);
+
+/// Encodes bytes as one Key-Value key token (KV keys allow only [-/_=.A-Za-z0-9], '.' separating
+/// tokens): [A-Za-z0-9_-] as is, every other byte as =XX (two uppercase hex digits). Never
+/// empty for non-empty input, never holds '.'.
+std::string kv_token(std::string_view bytes);
+/// The inverse; nullopt for a token kv_token cannot have produced.
+std::optional<std::string> from_kv_token(std::string_view token);
+/// The KV key of a session's cursor: kv_token(session id) "." kv_token(cursor name).
+std::string cursor_key(std::string_view session_id, std::string_view name);
 
 }  // namespace sessionring::detail

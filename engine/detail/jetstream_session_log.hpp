@@ -33,6 +33,12 @@ class JetStreamSessionLog final : public SessionLog {
   Result<Event> find_by_id(std::string_view id) const override;
   Result<Sequence> wait_for(Sequence after, Deadline deadline) const override;
 
+  // Durable named cursors: keys of the store's KV bucket (docs/store.md "Durable named cursors").
+  Status commit_cursor(std::string_view name, Sequence position) override;
+  Result<Sequence> read_cursor(std::string_view name) const override;
+  Result<std::vector<CursorPosition>> list_cursors() const override;
+  Status delete_cursor(std::string_view name) override;
+
   /// Visits every message of the session from stream sequence `from` in order (verify, info).
   Status scan_messages(std::uint64_t from, FunctionRef<bool(const StoredMessage&)> visit) const;
 
@@ -43,6 +49,8 @@ class JetStreamSessionLog final : public SessionLog {
   std::string where() const;  // "session 's' (stream X subject Y) on NATS server URL"
   /// The session's latest sequence as the stream leader has it (the last message's Sr-Last).
   Result<Sequence> server_latest() const;
+  /// A cursor's stored value (decimal text) as a position; damaged_store naming the key else.
+  Result<Sequence> parse_cursor(std::string_view name, const std::string& key, const std::string& value) const;
   /// The highest sequence this handle may expose (INV-2).
   Result<Sequence> visible_latest() const;
   /// The first message of the session whose Sr-Last >= target, or nullopt.

@@ -47,6 +47,10 @@ struct JetStreamSessionShared {
   std::atomic<bool> writer_active{false};
   WaitGate gate;  // writer notifies after J1; wait_for sleeps on it while writer_active
 
+  /// Serialises delete_cursor's read-then-delete among the handles of this instance, so that
+  /// of two deletes of one cursor exactly one answers ok (commits need no lock: a KV put).
+  std::mutex cursor_mutex;
+
   void remember(Sequence last, std::uint64_t stream_sequence) {
     std::lock_guard lock(mutex);
     if (!positions.empty() && positions.back().second >= stream_sequence) return;
@@ -68,6 +72,12 @@ struct JetStreamStore::State {
   detail::JetStreamSessionAddress address(std::string_view session_id) const;
   std::string stream_name(std::uint32_t k) const { return options.stream + "_" + std::to_string(k); }
   std::string stream_subjects(std::uint32_t k) const { return options.stream + "." + std::to_string(k) + ".>"; }
+  /// The Key-Value bucket of the store's durable named cursors (docs/store.md "Durable named
+  /// cursors"): <stream>_CURSORS, held in the stream KV_<stream>_CURSORS.
+  std::string cursor_bucket() const { return options.stream + "_CURSORS"; }
+  std::string cursor_bucket_description() const {
+    return "sessionring store " + options.stream + ": durable named cursors";
+  }
   std::string stream_description(std::uint32_t k) const {
     return "sessionring store: stream " + std::to_string(k) + " of " + std::to_string(options.stream_count);
   }

@@ -9,7 +9,9 @@
 //    the XXH3 of its bytes), so a retried publish is stored once;
 //  * single writer: a writer open publishes a claim message fenced the same way; an older writer
 //    is refused from then on (Errc::writer_conflict), and a live writer answers a presence
-//    request so that a second open gets writer_conflict at once.
+//    request so that a second open gets writer_conflict at once;
+//  * durable named cursors: keys of one Key-Value bucket per store, <stream>_CURSORS (docs/store.md
+//    "JetStreamStore: durable named cursors"), created by open() when missing.
 //
 // Threads: every member function from any thread. libnats runs its own threads.
 #pragma once
@@ -28,7 +30,7 @@ namespace sessionring {
 class JetStreamStore final : public SessionStore {
  public:
   /// Validates the options, connects (Errc::timeout / storage_error naming the server when no
-  /// server answers) and creates the streams that are missing.
+  /// server answers) and creates the streams and the cursor bucket that are missing.
   static Result<std::shared_ptr<JetStreamStore>> open(JetStreamStoreOptions options);
 
   std::string_view kind() const noexcept override { return "jetstream"; }
