@@ -310,28 +310,43 @@ Result<std::vector<std::pair<std::string, std::uint64_t>>> JetStreamClient::subj
   return out;
 }
 
+namespace {
+/// What every stream of the store has: its name, description and one subject filter (views of
+/// the caller's strings, which must outlive the config), the store's storage and replicas.
+jsStreamConfig store_stream_config(const std::string& name, const std::string& description, const char* (&subject)[1],
+                                   const JetStreamStoreOptions& o) {
+  jsStreamConfig cfg;
+  jsStreamConfig_Init(&cfg);
+  cfg.Name = name.c_str();
+  cfg.Description = description.c_str();
+  cfg.Subjects = subject;
+  cfg.SubjectsLen = 1;
+  cfg.Storage = o.storage == JetStreamStorage::memory ? js_MemoryStorage : js_FileStorage;
+  cfg.Replicas = static_cast<int64_t>(o.replicas);
+  return cfg;
+}
+
+/// Looks up the stream cfg.Name; when it does not exist, creates it from `cfg` (a stream another
+/// store created meanwhile is looked up instead). On NATS_OK `*si` holds its info (the caller
+/// destroys it); `jerr` is JetStream's error code of the last call.
+natsStatus lookup_or_add_stream(jsCtx* js, jsStreamConfig& cfg, jsStreamInfo** si, jsErrCode& jerr) {
+  natsStatus s = js_GetStreamInfo(si, js, cfg.Name, nullptr, &jerr);
+  if (s == NATS_NOT_FOUND || (s != NATS_OK && jerr == kJsStreamNotFound)) {
+    s = js_AddStream(si, js, &cfg, nullptr, &jerr);
+    if (s != NATS_OK && jerr != 0) s = js_GetStreamInfo(si, js, cfg.Name, nullptr, &jerr);
+  }
+  return s;
+}
+}  // namespace
+
 Status JetStreamClient::ensure_stream(const std::string& name, const std::string& subjects,
                                       const std::string& description, const JetStreamStoreOptions& o) {
+  const char* subj[1] = {subjects.c_str()};
+  jsStreamConfig cfg = store_stream_config(name, description, subj, o);
+  cfg.Duplicates = std::chrono::duration_cast<std::chrono::nanoseconds>(o.duplicate_window).count();
   jsStreamInfo* si = nullptr;
   jsErrCode jerr = static_cast<jsErrCode>(0);
-  natsStatus s = js_GetStreamInfo(&si, js_, name.c_str(), nullptr, &jerr);
-  if (s == NATS_NOT_FOUND || (s != NATS_OK && jerr == kJsStreamNotFound)) {
-    jsStreamConfig cfg;
-    jsStreamConfig_Init(&cfg);
-    cfg.Name = name.c_str();
-    cfg.Description = description.c_str();
-    const char* subj[1] = {subjects.c_str()};
-    cfg.Subjects = subj;
-    cfg.SubjectsLen = 1;
-    cfg.Storage = o.storage == JetStreamStorage::memory ? js_MemoryStorage : js_FileStorage;
-    cfg.Replicas = static_cast<int64_t>(o.replicas);
-    cfg.Duplicates = std::chrono::duration_cast<std::chrono::nanoseconds>(o.duplicate_window).count();
-    s = js_AddStream(&si, js_, &cfg, nullptr, &jerr);
-    if (s != NATS_OK && jerr != 0) {
-      // Created concurrently by another store: fall through to the check below.
-      s = js_GetStreamInfo(&si, js_, name.c_str(), nullptr, &jerr);
-    }
-  }
+  natsStatus s = lookup_or_add_stream(js_, cfg, &si, jerr);
   if (s != NATS_OK) {
     Error e = error(s, "create or look up stream " + name);
     return Error(e.code(), e.message() + (jerr != 0 ? " (JetStream error " + std::to_string(jerr) + ")" : ""));
@@ -433,30 +448,16 @@ Status JetStreamClient::ensure_bucket(const std::string& bucket, const std::stri
                                       const JetStreamStoreOptions& o) {
   const std::string stream = str_cat("KV_", bucket);
   const std::string subjects = str_cat("$KV.", bucket, ".>");
+  const char* subj[1] = {subjects.c_str()};
+  jsStreamConfig cfg = store_stream_config(stream, description, subj, o);
+  cfg.MaxMsgsPerSubject = 1;  // history 1: a key is its last value (or delete marker)
+  cfg.AllowRollup = true;
+  cfg.DenyDelete = true;
+  cfg.AllowDirect = false;  // gets go to the stream leader (see ensure_bucket in the header)
+  cfg.Discard = js_DiscardNew;
   jsStreamInfo* si = nullptr;
   jsErrCode jerr = static_cast<jsErrCode>(0);
-  natsStatus s = js_GetStreamInfo(&si, js_, stream.c_str(), nullptr, &jerr);
-  if (s == NATS_NOT_FOUND || (s != NATS_OK && jerr == kJsStreamNotFound)) {
-    jsStreamConfig cfg;
-    jsStreamConfig_Init(&cfg);
-    cfg.Name = stream.c_str();
-    cfg.Description = description.c_str();
-    const char* subj[1] = {subjects.c_str()};
-    cfg.Subjects = subj;
-    cfg.SubjectsLen = 1;
-    cfg.Storage = o.storage == JetStreamStorage::memory ? js_MemoryStorage : js_FileStorage;
-    cfg.Replicas = static_cast<int64_t>(o.replicas);
-    cfg.MaxMsgsPerSubject = 1;  // history 1: a key is its last value (or delete marker)
-    cfg.AllowRollup = true;
-    cfg.DenyDelete = true;
-    cfg.AllowDirect = false;  // gets go to the stream leader (see ensure_bucket in the header)
-    cfg.Discard = js_DiscardNew;
-    s = js_AddStream(&si, js_, &cfg, nullptr, &jerr);
-    if (s != NATS_OK && jerr != 0) {
-      // Created concurrently by another store: bind to it below.
-      s = js_GetStreamInfo(&si, js_, stream.c_str(), nullptr, &jerr);
-    }
-  }
+  natsStatus s = lookup_or_add_stream(js_, cfg, &si, jerr);
   if (si != nullptr) jsStreamInfo_Destroy(si);
   if (s != NATS_OK) {
     Error e = error(s, str_cat("create or look up the cursor bucket ", bucket, " (stream ", stream, ")"));

@@ -4,6 +4,7 @@
 // across retries, bounded waits when the server is gone, restart after the server is killed,
 // session ids that are not subject tokens, durable cursors whose ids and names are not KV key
 // tokens, and errors that name the server and the session.
+#include "jetstream_test_support.hpp"
 #include "nats_server.hpp"
 
 #include <sessionring/jet_stream_store.hpp>
@@ -29,19 +30,6 @@ JetStreamStoreOptions options_for(const std::string& url, std::uint32_t replicas
   o.stream_count = 3;
   o.replicas = replicas;
   return o;
-}
-
-std::shared_ptr<JetStreamStore> open_store(const JetStreamStoreOptions& o, std::chrono::seconds patience = 20s) {
-  const auto deadline = std::chrono::steady_clock::now() + patience;
-  for (;;) {
-    auto s = JetStreamStore::open(o);
-    if (s) return *s;
-    if (std::chrono::steady_clock::now() > deadline) {
-      ADD_FAILURE() << s.error();
-      return nullptr;
-    }
-    std::this_thread::sleep_for(100ms);
-  }
 }
 
 /// The writer of tests/jetstream_writer_helper.cpp in a child process, driven through pipes.
@@ -134,8 +122,8 @@ std::vector<std::string> read_all_contiguous(const SessionLog& log, Sequence n) 
 TEST(JetStreamStore, secondWriterOnAnotherHostGetsWriterConflictWhileTheFirstIsAlive) {
   NatsServer server;
   ASSERT_TRUE(server.running());
-  auto a = open_store(options_for(server.url()));
-  auto b = open_store(options_for(server.url()));  // another connection: another host
+  auto a = open_jetstream_store(options_for(server.url()));
+  auto b = open_jetstream_store(options_for(server.url()));  // another connection: another host
   ASSERT_TRUE(a && b);
   auto wa = a->open("s1", OpenMode::write);
   ASSERT_TRUE(wa) << wa.error();
@@ -168,7 +156,7 @@ TEST(JetStreamStore, zombieWriterIsFencedAfterAnotherHostTakesOverAndStoresNothi
   a.send("append 5");
   ASSERT_EQ(a.line(), "ok 5");
   a.signal(SIGSTOP);  // A hangs: its connection stays up but it answers nothing
-  auto b = open_store(o);
+  auto b = open_jetstream_store(o);
   ASSERT_TRUE(b);
   auto wb = b->open("s1", OpenMode::write);  // A does not answer the presence request: B claims
   ASSERT_TRUE(wb) << wb.error();
@@ -201,7 +189,7 @@ TEST(JetStreamStore, writerKilledMidStreamIsContinuedWithoutGapOrDuplicate) {
     acked = std::stoull(l.substr(6));  // "acked <seq> <ns>"
   }
   a.kill9();  // mid-stream: a publish may be in flight
-  auto b = open_store(o);
+  auto b = open_jetstream_store(o);
   ASSERT_TRUE(b);
   auto wb = b->open("s1", OpenMode::write);
   ASSERT_TRUE(wb) << wb.error();
@@ -219,7 +207,7 @@ TEST(JetStreamStore, appendRetriedThroughAStalledServerIsStoredOnce) {
   auto o = options_for(server.url());
   o.request_timeout = 100ms;  // many retries while the server is stopped, each the same Msg-Id
   o.append_timeout = 10s;
-  auto store = open_store(o);
+  auto store = open_jetstream_store(o);
   ASSERT_TRUE(store);
   auto w = store->open("s1", OpenMode::write);
   ASSERT_TRUE(w) << w.error();
@@ -243,7 +231,7 @@ TEST(JetStreamStore, appendToAStoppedServerAnswersTimeoutNamingServerAndSessionW
   auto o = options_for(server.url());
   o.request_timeout = 200ms;
   o.append_timeout = 1s;
-  auto store = open_store(o);
+  auto store = open_jetstream_store(o);
   ASSERT_TRUE(store);
   auto w = store->open("s-late", OpenMode::write);
   ASSERT_TRUE(w) << w.error();
@@ -276,7 +264,7 @@ TEST(JetStreamStore, acknowledgedEventsSurviveSigkillOfTheServer) {
   ASSERT_TRUE(server.running());
   const auto o = options_for(server.url());
   {
-    auto store = open_store(o);
+    auto store = open_jetstream_store(o);
     ASSERT_TRUE(store);
     auto w = store->open("s1", OpenMode::write);
     ASSERT_TRUE(w) << w.error();
@@ -284,7 +272,7 @@ TEST(JetStreamStore, acknowledgedEventsSurviveSigkillOfTheServer) {
   }
   server.kill();  // the process dies; its page cache (and so the acknowledged R1 writes) remains
   server.start();
-  auto store = open_store(o);
+  auto store = open_jetstream_store(o);
   ASSERT_TRUE(store);
   auto w = store->open("s1", OpenMode::write);
   ASSERT_TRUE(w) << w.error();
@@ -296,7 +284,7 @@ TEST(JetStreamStore, acknowledgedEventsSurviveSigkillOfTheServer) {
 TEST(JetStreamStore, sessionIdsThatAreNotSubjectTokensRoundTrip) {
   NatsServer server;
   ASSERT_TRUE(server.running());
-  auto store = open_store(options_for(server.url()));
+  auto store = open_jetstream_store(options_for(server.url()));
   ASSERT_TRUE(store);
   // validate_session_id allows A-Z a-z 0-9 . _ : -; '.' separates subject tokens, ':' is escaped too.
   const std::vector<std::string> ids{"a.b", "a", "b", "x:y:z", "v1.2_3-4", "UPPER_lower-09", "a.b.c"};
@@ -358,7 +346,7 @@ class CursorBucket {
 TEST(JetStreamStore, cursorKeysOfIdsAndNamesThatAreNotKvTokensRoundTripAndNeverMix) {
   NatsServer server;
   ASSERT_TRUE(server.running());
-  auto store = open_store(options_for(server.url()));
+  auto store = open_jetstream_store(options_for(server.url()));
   ASSERT_TRUE(store);
   // '.' and ':' are legal in ids and names but not in KV key tokens: "a.b" must not be session
   // "a" with a cursor "b.…", nor see the cursors of "a".
@@ -397,7 +385,7 @@ TEST(JetStreamStore, cursorKeysOfIdsAndNamesThatAreNotKvTokensRoundTripAndNeverM
 TEST(JetStreamStore, cursorValueThatIsNotADecimalPositionIsDamagedStoreNamingTheKey) {
   NatsServer server;
   ASSERT_TRUE(server.running());
-  auto store = open_store(options_for(server.url()));
+  auto store = open_jetstream_store(options_for(server.url()));
   ASSERT_TRUE(store);
   auto w = store->open("s1", OpenMode::write);
   ASSERT_TRUE(w) << w.error();
@@ -416,7 +404,7 @@ TEST(JetStreamStore, cursorValueThatIsNotADecimalPositionIsDamagedStoreNamingThe
 TEST(JetStreamStore, manySessionsShareAFewStreams) {
   NatsServer server;
   ASSERT_TRUE(server.running());
-  auto store = open_store(options_for(server.url()));
+  auto store = open_jetstream_store(options_for(server.url()));
   ASSERT_TRUE(store);
   constexpr int kSessions = SESSIONRING_TEST_FULL ? 20000 : 1000;
   std::vector<std::string> ids;
@@ -460,7 +448,7 @@ TEST(JetStreamStore, reopeningWithAnotherStreamCountIsValidationError) {
   NatsServer server;
   ASSERT_TRUE(server.running());
   auto o = options_for(server.url());
-  ASSERT_TRUE(open_store(o));
+  ASSERT_TRUE(open_jetstream_store(o));
   o.stream_count = 2;
   auto s = JetStreamStore::open(o);
   ASSERT_EQ(s.code(), Errc::validation_error) << (s ? "opened" : s.error().describe());
@@ -476,8 +464,8 @@ TEST(JetStreamStore, readerOnAnotherHostFollowsHistoryThenLiveAcrossAServerResta
   ASSERT_TRUE(server.running());
   auto o = options_for(server.url());
   o.request_timeout = 300ms;
-  auto a = open_store(o);
-  auto b = open_store(o);
+  auto a = open_jetstream_store(o);
+  auto b = open_jetstream_store(o);
   ASSERT_TRUE(a && b);
   auto w = a->open("s1", OpenMode::write);
   ASSERT_TRUE(w) << w.error();
@@ -551,7 +539,7 @@ TEST(JetStreamCluster, streamLeaderKilledMidStreamThenWriterKilledAndAnotherHost
   ASSERT_TRUE(cluster.running());
   auto o = options_for(cluster.urls(), 3);
   o.stream_count = 1;
-  ASSERT_TRUE(open_store(o, 40s)) << "the cluster never elected a JetStream meta leader";
+  ASSERT_TRUE(open_jetstream_store(o, 40s)) << "the cluster never elected a JetStream meta leader";
   WriterProcess a(o, "s1", "A");
   ASSERT_EQ(a.line(40s), "open 0");
   a.send("loop");
@@ -593,7 +581,7 @@ TEST(JetStreamCluster, streamLeaderKilledMidStreamThenWriterKilledAndAnotherHost
             << (first_after - killed_at) / 1'000'000 << " ms later; largest gap between acknowledgements "
             << largest_gap / 1'000'000 << " ms\n";
   a.kill9();
-  auto b = open_store(o, 30s);
+  auto b = open_jetstream_store(o, 30s);
   ASSERT_TRUE(b);
   Result<std::shared_ptr<SessionLog>> wb = Error(Errc::timeout, "not tried");
   for (int i = 0; i < 100 && !wb; ++i) {

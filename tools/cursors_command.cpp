@@ -6,6 +6,7 @@
 #include "commands.hpp"
 #include "event_json.hpp"
 #include "store_access.hpp"
+#include "text_table.hpp"
 
 #include <sessionring/cursor_position.hpp>
 
@@ -93,15 +94,7 @@ int run_cursors(const CursorsOptions& o) {
     for (const auto& c : *list)
       table.push_back(
           {c.name, std::to_string(c.position), std::to_string(latest > c.position ? latest - c.position : 0)});
-    std::vector<std::size_t> w(3, 0);
-    for (const auto& r : table)
-      for (std::size_t c = 0; c < r.size(); ++c) w[c] = std::max(w[c], r[c].size());
-    for (const auto& r : table) {
-      std::string line = r[0];
-      line.append(w[0] - r[0].size(), ' ');
-      for (std::size_t c = 1; c < r.size(); ++c) line.append("  ").append(w[c] - r[c].size(), ' ').append(r[c]);
-      out << line << "\n";
-    }
+    out << render_table(table);
     if (list->empty()) out << "(no cursors in session '" << o.session << "'; latest sequence " << latest << ")\n";
   }
   return write_out(out);
