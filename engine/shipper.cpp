@@ -88,6 +88,7 @@ struct Shipper::Impl {
   std::map<std::string, SessionLag, std::less<>> lag;  // guarded by mutex
   Stats totals;                                    // events_shipped/batches/failures, guarded by mutex
   bool stopping = false;                           // guarded by mutex
+  std::mutex join_mutex;                           // serialises the join in stop()
   std::thread thread;
 
   void run();
@@ -242,7 +243,8 @@ void Shipper::stop() {
     impl_->stopping = true;
   }
   impl_->changed.notify_all();
-  if (impl_->thread.joinable() && impl_->thread.get_id() != std::this_thread::get_id()) impl_->thread.join();
+  std::lock_guard join(impl_->join_mutex);  // concurrent stop() calls: one joins, the others wait for it
+  if (impl_->thread.joinable()) impl_->thread.join();
 }
 
 Shipper::Stats Shipper::stats() const {
