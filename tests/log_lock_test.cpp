@@ -57,9 +57,10 @@ TEST(LogLock, sixtyFourDescriptorsAtMostServeTheLocksOfThousandsOfSessions) {
     ASSERT_TRUE(l) << l.error();
     locks.push_back(std::move(*l));
   }
-  // The table's lock files <root>/LOCKS.00..3f (all used by this many ids), nothing per session.
-  EXPECT_EQ(table->open_files(), LockTable::kFiles);
-  EXPECT_EQ(open_descriptors(), before + LockTable::kFiles);
+  // The table's lock files <root>/LOCKS.00..3f that these ids fell in, nothing per session.
+  EXPECT_LE(table->open_files(), LockTable::kFiles);
+  EXPECT_GE(table->open_files(), std::min<std::size_t>(n, LockTable::kFiles) / 2);
+  EXPECT_EQ(open_descriptors(), before + table->open_files());
   EXPECT_TRUE(table->held("s-7").value());
   locks.clear();
   EXPECT_FALSE(LockTable::open(dir.path().string()).value()->held("s-7").value());

@@ -108,14 +108,17 @@ inline ::testing::AssertionResult keeps_contents(const StoreSnapshot& before, co
   return detail_snapshot::compare_prefix(before, after, false);
 }
 
-/// Every regular file under `dir` (recursively) with its bytes; the LOCK file is left out
-/// (its content is irrelevant; holding it is what matters).
+/// Every regular file under `dir` (recursively) with its bytes; lock files are left out (they
+/// are empty: holding them is what matters).
 inline std::map<std::string, std::string> file_bytes(const std::filesystem::path& dir) {
   std::map<std::string, std::string> out;
   std::error_code ec;
   for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
        !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
-    if (!it->is_regular_file() || it->path().filename() == "LOCK") continue;
+    // Lock files hold no data: an older build's per-session LOCK, and the store's empty
+    // LOCKS.xx, which a writer open creates when its session is the first in that file.
+    const std::string name = it->path().filename().string();
+    if (!it->is_regular_file() || name == "LOCK" || name.rfind("LOCKS.", 0) == 0) continue;
     std::ifstream in(it->path(), std::ios::binary);
     out[std::filesystem::relative(it->path(), dir).string()] =
         std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
