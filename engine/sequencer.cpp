@@ -168,7 +168,11 @@ Sequencer::Step Sequencer::step() {
     }
     retry_ = 0;
   } else {
-    n = core_.queue->pop_bulk(items_.data(), pop_room());  // (1) drain a batch
+    // pop_room() may (re)allocate items_: call it before taking items_.data() (the order in
+    // which a call's arguments are evaluated is unspecified; clang took data() first: a null
+    // buffer after shrink(), found by the fuzzers' UBSan).
+    const std::size_t room = pop_room();
+    n = core_.queue->pop_bulk(items_.data(), room);  // (1) drain a batch
     if (n > 0) {
       release_credits(n);
       if (n == items_.size() && n < core_.options.max_batch)  // a full pop: grow towards max_batch

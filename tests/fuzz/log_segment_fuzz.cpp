@@ -246,6 +246,12 @@ void append_one_more(const fs::path& root, const Control& c, std::shared_ptr<Ses
 
 void run_one(const fs::path& root, std::uint8_t control, std::string_view body) {
   const Control c = decode_control(control);
+  {  // a store first (its SESSIONRING marker), as every root holding sessions has: the files
+     // below are then a session of a store, whatever they hold (an empty session directory in a
+     // root without a marker is "not a store", docs/store.md "Layout")
+    auto fresh = open_store(root, c, false);
+    FUZZ_CHECK(fresh.ok(), "LogStore::open of the empty temp root");
+  }
   const fs::path dir = root / kSession;
   std::vector<std::string> files = split_files(body);
   const std::string last_segment = write_session(dir, files, c);
