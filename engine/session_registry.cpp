@@ -1,6 +1,7 @@
 #include <sessionring/session_registry.hpp>
 
 #include <algorithm>
+#include <optional>
 
 namespace sessionring {
 
@@ -49,7 +50,9 @@ Result<std::shared_ptr<SessionServer>> SessionRegistry::start(SessionServerOptio
     if (auto it = settle(lock, wanted); it != servers_.end() && !replaceable(it->second))
       return Error(Errc::writer_conflict, "session '" + wanted + "' is already hosted by this registry");
   }
-  SessionServerOptions kept = options;
+  // The options to reopen it with, kept only when it may be closed.
+  std::optional<SessionServerOptions> kept;
+  if (options_.close_idle_after.count() > 0) kept = options;
   auto server = SessionServer::start(std::move(options));
   if (!server) return server.error();
   auto shared = std::make_shared<SessionServer>(std::move(*server));
@@ -64,7 +67,7 @@ Result<std::shared_ptr<SessionServer>> SessionRegistry::start(SessionServerOptio
   Entry& e = it->second;
   e.state = State::open;
   e.server = shared;
-  e.reopen = attach_options(kept, shared->session_id());
+  if (kept) e.reopen = attach_options(*kept, shared->session_id());
   ++e.handed_out;
   e.quiet_since = Clock::now();
   return shared;

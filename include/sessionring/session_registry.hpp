@@ -82,7 +82,7 @@ class SessionRegistry {
   struct Entry {
     State state = State::open;
     std::shared_ptr<SessionServer> server;  // set while open (and while closing, for the closer)
-    SessionServerOptions reopen;            // attach options, kept while closed
+    SessionServerOptions reopen;            // attach options (only with close_idle_after > 0)
     std::uint64_t handed_out = 0;           // references given by start/find/attach (activity)
     std::uint64_t seen_handed_out = 0;      // the janitor's last look
     Sequence seen_sequence = 0;
