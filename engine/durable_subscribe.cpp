@@ -11,6 +11,10 @@ Result<std::unique_ptr<DurableCursor>> resolve_durable(const SessionCore& core, 
     if (options.auto_commit) return Error(Errc::validation_error, "SubscribeOptions::auto_commit needs a durable_name");
     return std::unique_ptr<DurableCursor>();
   }
+  if (core.options.follow)  // commits go through the writer handle; a follower holds a read handle
+    return Error(Errc::unsupported, "session '" + core.options.session_id +
+                                        "' is open as a follower (SessionOptions::follow): durable cursors are committed "
+                                        "by the session's writer; subscribe there, or resume here with from_sequence");
   if (Status st = validate_cursor_name(options.durable_name); !st) return st.error();
   if (options.commit_interval.count() < 0 || options.commit_interval > std::chrono::hours(1))
     return Error(Errc::validation_error,

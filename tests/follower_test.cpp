@@ -108,6 +108,22 @@ TEST(Follower, producersAndAppendsAreRefusedWithUnsupportedAndStoreNothing) {
   ASSERT_TRUE(follower.stop().ok());
 }
 
+TEST(Follower, durableSubscriptionIsRefusedWithUnsupportedAndStoresNoCursor) {
+  auto store = MemoryStore::create();
+  Session writer = Session::open(options(store, "s")).value();
+  append_messages(writer, 0, 3);
+  Session follower = Session::open(follower_of(store, "s")).value();
+  SubscribeOptions so;
+  so.durable_name = "ui";
+  auto sub = follower.subscribe(so);
+  ASSERT_FALSE(sub.ok());
+  EXPECT_EQ(sub.code(), Errc::unsupported);
+  EXPECT_NE(sub.error().message().find("committed by the session's writer"), std::string::npos) << sub.error();
+  EXPECT_TRUE(writer.log().list_cursors().value().empty());
+  ASSERT_TRUE(follower.stop().ok());
+  ASSERT_TRUE(writer.stop().ok());
+}
+
 TEST(Follower, followingASessionTheStoreDoesNotHoldIsNotFoundAndCreatesNothing) {
   auto store = MemoryStore::create();
   auto s = Session::open(follower_of(store, "missing"));
