@@ -146,15 +146,24 @@ TEST(SequencerPool, manySessionsEachContiguousAndDeliveredExactlyOnce) {
   for (std::size_t i = 0; i < sessions; ++i) EXPECT_EQ(ss[i].latest_sequence(), per);
 }
 
-// Fairness on a one-thread pool: the flood session always has a full queue. Without requeueing
-// after a bounded batch, the pool thread would keep serving the flood and the trickle's
-// append_wait would wait until the flood ends; the flood only ends once the trickle is done (or
-// after `cap` events), so a starved trickle shows up as a flood that reached its cap.
+// Fairness on a one-thread pool: the flood session always has a full queue. Its store takes
+// 200 µs per append and its batches are small (16 events), so its queue stays full whatever the
+// scheduler does with the flooding threads (it holds up to 2 × 65,536 events: thousands of
+// batches). Without requeueing after a bounded batch, the pool thread would keep serving the
+// flood and the trickle's append_wait would wait until the flood ends; the flood only ends once
+// the trickle is done (or after `cap` events), so a starved trickle shows up as a flood that
+// reached its cap. With requeueing, every trickle round trip waits for at most one flood batch,
+// and the flood advances by a batch between two of them.
 TEST(SequencerPool, floodingSessionCannotStarveATrickleSession) {
   auto pool = pool_of(1);
-  auto store = MemoryStore::create();
-  Session flood = Session::open(pooled(store, "flood", pool)).value();
-  Session trickle = Session::open(pooled(store, "trickle", pool)).value();
+  auto faults = FaultInjector::create();
+  ASSERT_TRUE(faults->delay(FileOp::sync, std::chrono::microseconds(200)).ok());
+  auto slow_store = FaultInjectingStore::create(MemoryStore::create(), faults).value();
+  SessionOptions fo = pooled(slow_store, "flood", pool);
+  fo.max_batch = 16;
+  fo.ingest_capacity = 65'536;
+  Session flood = Session::open(fo).value();
+  Session trickle = Session::open(pooled(MemoryStore::create(), "trickle", pool)).value();
   const std::size_t rounds = scaled(200, 2'000, 50);
   const std::uint64_t cap = 50'000'000;
   std::atomic<bool> trickle_done{false};
@@ -169,8 +178,8 @@ TEST(SequencerPool, floodingSessionCannotStarveATrickleSession) {
       while (!trickle_done.load(std::memory_order_relaxed) && flooded.fetch_add(1, std::memory_order_relaxed) < cap)
         ASSERT_TRUE(p.append(ev(EventType::message_streamed, "f", "flood"), ao).ok());
     });
-  // Start once the flood is going (its queue has work).
-  while (flood.latest_sequence() < 10'000) std::this_thread::yield();
+  // Start once the flood's queue is deep: more batches than the trickle has round trips.
+  while (flood.stats().ingest_depth_approx < 16 * (rounds + 16)) std::this_thread::yield();
   const std::uint64_t flood_at_start = flood.latest_sequence();
   for (std::size_t i = 1; i <= rounds; ++i) {
     auto r = trickle.append_wait(ev(EventType::message_streamed, "t", "trickle"));
@@ -181,11 +190,10 @@ TEST(SequencerPool, floodingSessionCannotStarveATrickleSession) {
   const std::uint64_t flood_advance = flood.latest_sequence() - flood_at_start;
   trickle_done = true;
   for (auto& t : flooders) t.join();
+  faults->heal_all();  // the flood's backlog drains at memory speed
   EXPECT_LT(at_trickle_end, cap) << "the trickle session only got through once the flood ended";
-  // Both progressed on the one pool thread: the flood sequenced more events than the trickle's
-  // round trips while they ran (how many depends on scheduling; a sample of the flood's queue
-  // depth at one instant is no evidence either way on two cores shared by four threads).
-  EXPECT_GT(flood_advance, rounds) << "the flood was not flooding while the trickle ran";
+  // The flood had a batch between every two trickle round trips.
+  EXPECT_GE(flood_advance, rounds - 1) << "the flood was not served between the trickle's round trips";
   EXPECT_GT(pool->stats().requeues, 0u) << "the pool never handed the thread over after a bounded batch";
   ASSERT_TRUE(flood.stop().ok());
   ASSERT_TRUE(trickle.stop().ok());
