@@ -38,16 +38,22 @@ std::shared_ptr<SessionStore> make_store(int kind, const Dir& d) {
   return SqliteStore::open(o).value();
 }
 
-const char* kKinds[] = {"memory", "log_buffered", "log_fsync", "sqlite_buffered", "sqlite_fsync"};
-
-void BM_CursorCommit_Store(benchmark::State& state) {
-  Dir d;
-  auto store = make_store(static_cast<int>(state.range(0)), d);
+/// Session "b" of `store` holding 100 events (cursor positions 0..99 are valid).
+Session session_of_100(const std::shared_ptr<SessionStore>& store) {
   SessionOptions so;
   so.store = store;
   so.session_id = "b";
   auto s = Session::open(so).value();
   for (int i = 0; i < 100; ++i) (void)s.append_wait(EventInput{.type = EventType::message_streamed});
+  return s;
+}
+
+const char* kKinds[] = {"memory", "log_buffered", "log_fsync", "sqlite_buffered", "sqlite_fsync"};
+
+void BM_CursorCommit_Store(benchmark::State& state) {
+  Dir d;
+  auto store = make_store(static_cast<int>(state.range(0)), d);
+  auto s = session_of_100(store);
   const SessionLog& log = s.log();
   auto& writer = const_cast<SessionLog&>(log);  // the session's writer handle
   Sequence p = 0;
@@ -62,11 +68,7 @@ BENCHMARK(BM_CursorCommit_Store)->ArgName("store")->DenseRange(0, 4)->UseRealTim
 void BM_SubscriptionCommit_1S(benchmark::State& state) {
   Dir d;
   auto store = make_store(static_cast<int>(state.range(0)), d);
-  SessionOptions so;
-  so.store = store;
-  so.session_id = "b";
-  auto s = Session::open(so).value();
-  for (int i = 0; i < 100; ++i) (void)s.append_wait(EventInput{.type = EventType::message_streamed});
+  auto s = session_of_100(store);
   SubscribeOptions o;
   o.durable_name = "c";
   o.commit_interval = std::chrono::milliseconds(state.range(1));

@@ -478,16 +478,16 @@ namespace {
 bool retryable(natsStatus s) noexcept { return s == NATS_TIMEOUT || s == NATS_NO_RESPONDERS; }
 }  // namespace
 
-Status JetStreamClient::kv_put(const std::string& key, std::string_view value,
-                               std::chrono::steady_clock::time_point deadline) const {
+Status JetStreamClient::kv_write(std::string_view verb, std::string_view unknown, const std::string& key,
+                                 std::chrono::steady_clock::time_point deadline, FunctionRef<int()> op) const {
   if (kv_ == nullptr) return Error(Errc::storage_error, str_cat("no cursor bucket bound on NATS server ", server()));
   std::chrono::milliseconds backoff{5};
   for (;;) {
-    const natsStatus s = kvStore_Put(nullptr, kv_, key.c_str(), value.data(), static_cast<int>(value.size()));
+    const auto s = static_cast<natsStatus>(op());
     if (s == NATS_OK) return {};
     if (!retryable(s) || std::chrono::steady_clock::now() + backoff >= deadline) {
-      Error e = error(s, str_cat("put key ", key, " of bucket ", bucket_));
-      if (e.code() == Errc::timeout) return Error(Errc::timeout, str_cat(e.message(), "; whether it was stored is unknown"));
+      Error e = error(s, str_cat(verb, " key ", key, " of bucket ", bucket_));
+      if (e.code() == Errc::timeout) return Error(Errc::timeout, str_cat(e.message(), "; whether it was ", unknown, " is unknown"));
       return Error(Errc::storage_error, e.message());
     }
     std::this_thread::sleep_for(backoff);
@@ -495,20 +495,15 @@ Status JetStreamClient::kv_put(const std::string& key, std::string_view value,
   }
 }
 
+Status JetStreamClient::kv_put(const std::string& key, std::string_view value,
+                               std::chrono::steady_clock::time_point deadline) const {
+  return kv_write("put", "stored", key, deadline, [&] {
+    return static_cast<int>(kvStore_Put(nullptr, kv_, key.c_str(), value.data(), static_cast<int>(value.size())));
+  });
+}
+
 Status JetStreamClient::kv_delete(const std::string& key, std::chrono::steady_clock::time_point deadline) const {
-  if (kv_ == nullptr) return Error(Errc::storage_error, str_cat("no cursor bucket bound on NATS server ", server()));
-  std::chrono::milliseconds backoff{5};
-  for (;;) {
-    const natsStatus s = kvStore_Delete(kv_, key.c_str());
-    if (s == NATS_OK) return {};
-    if (!retryable(s) || std::chrono::steady_clock::now() + backoff >= deadline) {
-      Error e = error(s, str_cat("delete key ", key, " of bucket ", bucket_));
-      if (e.code() == Errc::timeout) return Error(Errc::timeout, str_cat(e.message(), "; whether it was deleted is unknown"));
-      return Error(Errc::storage_error, e.message());
-    }
-    std::this_thread::sleep_for(backoff);
-    backoff = std::min(backoff * 2, std::chrono::milliseconds(200));
-  }
+  return kv_write("delete", "deleted", key, deadline, [&] { return static_cast<int>(kvStore_Delete(kv_, key.c_str())); });
 }
 
 Result<std::optional<std::string>> JetStreamClient::kv_get(const std::string& key) const {

@@ -213,9 +213,8 @@ void SessionRegistry::close_if_idle(const std::string& id, std::shared_ptr<Sessi
                                     Clock::time_point now) {
   // Read without the registry lock: status() takes the server's own locks.
   const ServerStatus st = server->status();
-  const SessionStats engine = server->session().stats();
   const bool busy = st.in_flight_count > 0 || st.queued_count > 0 || st.subscriber_count > 0 ||
-                    st.ingest_depth_approx > 0 || engine.producers > st.max_concurrent_runs || st.stopped;
+                    st.ingest_depth_approx > 0 || st.producers > st.max_concurrent_runs || st.stopped;
   {
     std::lock_guard lock(mutex_);
     auto it = servers_.find(id);

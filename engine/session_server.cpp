@@ -300,6 +300,7 @@ ServerStatus SessionServer::status() const {
   s.subscriber_count = stats.subscribers.size();
   s.latest_sequence = stats.latest_sequence;
   s.ingest_depth_approx = stats.ingest_depth_approx;
+  s.producers = stats.producers;
   s.ring_capacity = stats.ring_capacity;
   s.ring_slot_bytes = stats.ring_slot_bytes;
   s.subscribers = std::move(stats.subscribers);

@@ -4,6 +4,7 @@
 // session). Thread-safe: libnats connections and contexts may be used from any thread.
 #pragma once
 #include <sessionring/config.hpp>
+#include <sessionring/function_ref.hpp>
 #include <sessionring/jet_stream_store_options.hpp>
 #include <sessionring/result.hpp>
 
@@ -134,6 +135,11 @@ class JetStreamClient {
   JetStreamClient() = default;
   Result<std::string> api(const std::string& subject, const std::string& body) const;
   Error error(int status, std::string_view what) const;
+  /// kv_put / kv_delete: runs `op` (a libnats KV call, its natsStatus as int) until it succeeds,
+  /// retrying a timeout or no responders until `deadline`; `verb` and `unknown` ("stored",
+  /// "deleted") word the errors.
+  Status kv_write(std::string_view verb, std::string_view unknown, const std::string& key,
+                  std::chrono::steady_clock::time_point deadline, FunctionRef<int()> op) const;
 
   __natsConnection* nc_ = nullptr;
   __jsCtx* js_ = nullptr;

@@ -22,6 +22,7 @@ struct ServerStatus {
   std::size_t subscriber_count = 0;
   Sequence latest_sequence = 0;             ///< last published to subscribers
   std::uint64_t ingest_depth_approx = 0;    ///< events in the ingest queue (approximate)
+  std::uint32_t producers = 0;              ///< live Producer handles: one per run slot, plus the host's own (SessionStats::producers)
   std::uint32_t ring_capacity = 0;
   std::uint32_t ring_slot_bytes = 0;
   /// Per subscriber: cursor, lag, lapped_count, reading_store (ring or store), state, ...
