@@ -408,8 +408,10 @@ TEST(SessionConcurrency, manySubscribersEachOnItsOwnThreadWithTinyRing) {
                       }).value());
   }
   Watchdog dog("many subscribers");
+  // Subscribed here, not in the thread: a thread that starts after the producer's burst and
+  // stop() would find the session stopped (Errc::stopped).
+  Subscription sub = s.subscribe({}).value();
   std::thread pull([&] {
-    Subscription sub = s.subscribe({}).value();
     std::vector<Sequence> got;
     while (sub.state() != SubscriptionState::closed)
       ASSERT_TRUE(sub.poll_wait([&](const EventView& v) { got.push_back(v.sequence_number); },
