@@ -47,6 +47,7 @@ Status validate(const LogStoreOptions& o) {
                     in_range<std::uint32_t>("max_open_writer_files", o.max_open_writer_files, 1, 1u << 20),
                     in_range<std::uint32_t>("buffer_bytes", o.buffer_bytes, 4096, 1u << 30),
                     in_range<ms>("flush_interval (ms)", o.flush_interval.count(), 1, 3'600'000),
+                    in_range<ms>("flusher_idle_exit (ms)", o.flusher_idle_exit.count(), 1, 3'600'000),
                     in_range<ms>("poll_interval (ms)", o.poll_interval.count(), 1, 60'000)})
     if (!st) return st;
   return detail::validate_retention_options(o.retention, o.session_retention, "LogStoreOptions");

@@ -253,6 +253,7 @@ Result<std::shared_ptr<SessionLog>> LogStore::open(std::string_view session_id, 
   wc.segment_bytes = o.segment_bytes;
   wc.buffer_bytes = o.buffer_bytes;
   wc.flush_interval = o.flush_interval;
+  wc.flusher_idle_exit = o.flusher_idle_exit;
   wc.background_sync = o.background_sync;
   wc.faults = o.fault_injector;
   wc.retention = detail::retention_for(session_id, o.retention, o.session_retention);

@@ -26,11 +26,10 @@ LogWriter::LogWriter(std::shared_ptr<LogState> state, Config config, WriterLock 
     : state_(std::move(state)),
       cfg_(std::move(config)),
       keep_unsynced_(cfg_.durability == Durability::fsync && cfg_.background_sync),
-      lock_(std::move(lock)) {}
+      lock_(std::move(lock)),
+      needs_thread_(cfg_.durability == Durability::none || keep_unsynced_) {}
 
 Result<std::unique_ptr<LogWriter>> LogWriter::start(std::shared_ptr<LogState> state, Config config, WriterLock lock) {
-  const bool needs_thread = config.durability == Durability::none ||
-                            (config.durability == Durability::fsync && config.background_sync);
   std::unique_ptr<LogWriter> w(new LogWriter(std::move(state), std::move(config), std::move(lock)));
   {
     std::lock_guard guard(w->state_->publish_mutex());
@@ -54,9 +53,25 @@ Result<std::unique_ptr<LogWriter>> LogWriter::start(std::shared_ptr<LogState> st
     }
     w->state_->attach_writer(w.get());
   }
-  if (needs_thread) w->background_ = std::thread([p = w.get()] { p->background_loop(); });
   return w;
 }
+
+Status LogWriter::wake_background_locked() {
+  cv_.notify_all();
+  if (running_ || stop_ || !needs_thread_) return {};
+  // A thread that exited idle cleared running_ under the mutex and never takes it again: the
+  // join below waits for its return only.
+  if (background_.joinable()) background_.join();
+  try {
+    background_ = std::thread([this] { background_loop(); });
+  } catch (const std::system_error& e) {
+    return Status(Errc::storage_error, "session '" + state_->session_id() +
+                                           "': cannot start the log's flush thread: " + e.what());
+  }
+  running_ = true;
+  return {};
+}
+
 
 LogWriter::~LogWriter() { (void)close(); }
 
@@ -193,7 +208,7 @@ void LogWriter::sync_failed_locked(const Error& e) {
   sync_retrying_ = true;
   state_->fail_transient(Error(Errc::storage_error, e.message() + " (session '" + state_->session_id() +
                                                         "': appends are refused until a retried fdatasync succeeds)"));
-  cv_.notify_all();  // the sync thread retries
+  (void)wake_background_locked();  // the sync thread retries (if it cannot start, the next append tries again)
 }
 
 Status LogWriter::rewrite_unsynced_locked() {
@@ -306,6 +321,8 @@ Status LogWriter::append(const AppendBatch& batch) {
 Status LogWriter::append_locked(const AppendBatch& batch, std::unique_lock<std::mutex>& lock) {
   if (closed_)
     return Status(Errc::stopped, "session '" + state_->session_id() + "': the log's writer handle is closed");
+  if (sync_retrying_ && !running_)  // the thread that retries the failed fdatasync could not start
+    if (Status st = wake_background_locked(); !st) return st;
   if (const Error* f = state_->failure_locked()) return *f;
   const Sequence written = written_.load(std::memory_order_relaxed);  // relaxed: the writer's own value
   if (batch.first_sequence != written + 1)
@@ -364,16 +381,17 @@ Status LogWriter::append_locked(const AppendBatch& batch, std::unique_lock<std::
     case Durability::none: {
       if (pending_size_ >= cfg_.buffer_bytes)
         if (Status st = write_pending_locked(); !st) return fail_batch(st);  // earlier batches stay pending
+      if (pending_size_ > 0 && (undo.pending == 0 || rolled_old_)) {
+        // Empty -> non-empty: start the idle clock and wake the flush thread (only then: a
+        // wake-up per append would cost a context switch and contend for the mutex). It runs
+        // once we release the mutex.
+        if (Status st = wake_background_locked(); !st) return fail_batch(st);
+        pending_since_ = std::chrono::steady_clock::now();
+      }
       written_.store(last, std::memory_order_relaxed);  // relaxed: see the declaration
       retain_locked(last);    // before publishing: a reader woken by it sees the new first too
       state_->publish(last);  // none secures nothing more than acceptance (docs/store.md)
       mark_locked();          // what of it is on the OS
-      if (pending_size_ > 0 && (undo.pending == 0 || rolled_old_)) {
-        // Empty -> non-empty: start the idle clock and wake the flush thread (only then: a
-        // wake-up per append would cost a context switch and contend for the mutex).
-        pending_since_ = std::chrono::steady_clock::now();
-        cv_.notify_all();
-      }
       return {};
     }
     case Durability::buffered:
@@ -386,9 +404,11 @@ Status LogWriter::append_locked(const AppendBatch& batch, std::unique_lock<std::
     case Durability::fsync:
       if (Status st = write_pending_locked(); !st) return fail_batch(st);
       if (cfg_.background_sync) {
+        // The sync thread publishes once the fdatasync covering `last` returns (it runs once
+        // we release the mutex).
+        if (Status st = wake_background_locked(); !st) return fail_batch(st);
         written_.store(last, std::memory_order_relaxed);  // relaxed: see the declaration
         retain_locked(synced_);  // what the sync thread secured while a roll released the mutex
-        cv_.notify_all();  // the sync thread publishes once the fdatasync covering `last` returns
         return {};
       }
       // Inline: everything before this batch was synced by earlier appends, so undoing the
@@ -465,7 +485,11 @@ void LogWriter::background_loop() {
   std::unique_lock lock(state_->publish_mutex());
   if (cfg_.durability == Durability::none) {
     for (;;) {
-      cv_.wait(lock, [&] { return stop_ || (pending_size_ > 0 && !state_->failed_for_good_locked()); });
+      if (!cv_.wait_for(lock, cfg_.flusher_idle_exit,
+                        [&] { return stop_ || (pending_size_ > 0 && !state_->failed_for_good_locked()); })) {
+        running_ = false;  // idle: the next append that leaves records pending starts another
+        return;
+      }
       if (stop_) return;
       cv_.wait_until(lock, pending_since_ + cfg_.flush_interval, [&] { return stop_ || pending_size_ == 0; });
       if (stop_) return;
@@ -488,12 +512,12 @@ void LogWriter::sync_loop(std::unique_lock<std::mutex>& lock) {
     // Only what append() accepted is synced and published: while a roll waits for this thread
     // (the mutex released), the first frames of the batch being appended are on the OS too.
     auto accepted = [&] { return std::min(on_os_, written_.load(std::memory_order_relaxed)); };  // relaxed: under the mutex
-    cv_.wait(lock, [&] { return stop_ || accepted() > synced_ || sync_retrying_; });
-    if (stop_) return;  // close() syncs the rest
-    if (state_->failed_for_good_locked() || !file_) {
-      cv_.wait(lock, [&] { return stop_; });
+    if (!cv_.wait_for(lock, cfg_.flusher_idle_exit, [&] { return stop_ || accepted() > synced_ || sync_retrying_; }) ||
+        (!stop_ && (state_->failed_for_good_locked() || !file_))) {
+      running_ = false;  // idle, or nothing it can sync: the next append that needs it starts another
       return;
     }
+    if (stop_) return;  // close() syncs the rest
     if (sync_retrying_) {
       cv_.wait_for(lock, backoff, [&] { return stop_; });
       if (stop_) return;

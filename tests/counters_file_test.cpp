@@ -7,6 +7,7 @@
 #include "detail/counters_publisher.hpp"
 
 #include "log_test_util.hpp"
+#include "oracle.hpp"
 #include "run_test_support.hpp"
 
 #include <sessionring/counters_reader.hpp>
@@ -262,11 +263,6 @@ TEST(CountersFile, secondWriterOfALiveFileIsWriterConflictButMayReplaceADeadOne)
 
 TEST(CountersPublisher, countersOfManyServersArePublishedByOneThreadThatEndsWithTheLast) {
   TempDir dir;
-  auto count_threads = [] {
-    std::size_t n = 0;
-    for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator("/proc/self/task")) ++n;
-    return n;
-  };
   auto name = [](int i) { return std::string("c").append(std::to_string(i)); };
   auto options = [&](int i) {
     auto o = server_options(MemoryStore::create(), 1, name(i));
@@ -279,13 +275,13 @@ TEST(CountersPublisher, countersOfManyServersArePublishedByOneThreadThatEndsWith
   auto first = SessionServer::start(options(0));
   ASSERT_TRUE(first) << first.error();
   servers.push_back(std::move(*first));
-  const std::size_t with_one = count_threads();
+  const std::size_t with_one = test::thread_count();
   for (int i = 1; i < 20; ++i) {
     auto s = SessionServer::start(options(i));
     ASSERT_TRUE(s) << s.error();
     servers.push_back(std::move(*s));
   }
-  EXPECT_EQ(count_threads(), with_one) << "19 more publishing servers added threads";
+  EXPECT_EQ(test::thread_count(), with_one) << "19 more publishing servers added threads";
   EXPECT_EQ(detail::CountersPublisher::instance().size_approx(), 20u);
   for (int i = 0; i < 20; ++i) EXPECT_TRUE(std::filesystem::exists(counters_file_in_directory(dir.path(), name(i))));
   servers.clear();

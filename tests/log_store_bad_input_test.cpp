@@ -140,6 +140,10 @@ TEST(LogStoreBadInput, everyOptionOutsideItsRangeIsValidationErrorNamingItAndSto
       {"LogStoreOptions::flush_interval (ms) = -1 is outside", dur(&LogStoreOptions::flush_interval, ms(-1))},
       {"LogStoreOptions::flush_interval (ms) = 3600001 is outside",
        dur(&LogStoreOptions::flush_interval, ms(3'600'001))},
+      {"LogStoreOptions::flusher_idle_exit (ms) = 0 is outside [1, 3600000]",
+       dur(&LogStoreOptions::flusher_idle_exit, ms(0))},
+      {"LogStoreOptions::flusher_idle_exit (ms) = 3600001 is outside",
+       dur(&LogStoreOptions::flusher_idle_exit, ms(3'600'001))},
       {"LogStoreOptions::poll_interval (ms) = 0 is outside [1, 60000]", dur(&LogStoreOptions::poll_interval, ms(0))},
       {"LogStoreOptions::poll_interval (ms) = -5 is outside", dur(&LogStoreOptions::poll_interval, ms(-5))},
       {"LogStoreOptions::poll_interval (ms) = 60001 is outside", dur(&LogStoreOptions::poll_interval, ms(60'001))},
@@ -168,6 +172,7 @@ TEST(LogStoreBadInput, everyOptionOutsideItsRangeIsValidationErrorNamingItAndSto
       u32(&LogStoreOptions::read_chunk_bytes, 4096), u32(&LogStoreOptions::read_chunk_bytes, 1u << 30),
       u32(&LogStoreOptions::buffer_bytes, 4096), u32(&LogStoreOptions::buffer_bytes, 1u << 30),
       dur(&LogStoreOptions::flush_interval, ms(1)), dur(&LogStoreOptions::flush_interval, ms(3'600'000)),
+      dur(&LogStoreOptions::flusher_idle_exit, ms(1)), dur(&LogStoreOptions::flusher_idle_exit, ms(3'600'000)),
       dur(&LogStoreOptions::poll_interval, ms(1)), dur(&LogStoreOptions::poll_interval, ms(60'000))};
   for (std::size_t i = 0; i < edges.size(); ++i) {
     LogStoreOptions o = s.o;

@@ -1,6 +1,7 @@
 // LogWriter (engine/log_writer.cpp): durability levels, group commit, a failed append that
 // stores nothing, and reads concurrent with appends (INV-1, INV-2, INV-4).
 #include "log_test_util.hpp"
+#include "oracle.hpp"
 
 #include <sessionring/log_store.hpp>
 
@@ -77,6 +78,43 @@ TEST(LogWriter, noneDurabilityFlushesAfterTheIdleInterval) {
   test::append_range(*log, 1, 3);
   auto reader = other->open("n", OpenMode::read).value();
   EXPECT_EQ(*reader->wait_for(2, std::chrono::steady_clock::now() + 10s), 3u);
+}
+
+// docs/store.md "Threads": none and background fsync flush on a thread of the writer's own, which
+// exists only while there is something to flush or sync. Each round proves that the thread ran
+// (none: a reader in another store sees the records, which only the flush thread hands to the
+// OS; fsync: latest_sequence() advances, which only the sync thread publishes) and then exited.
+TEST(LogWriter, anIdleWriterHoldsNoThreadAndTheNextAppendStartsOneAgain) {
+  for (const Level l : {Level{Durability::none, false}, Level{Durability::fsync, true}}) {
+    SCOPED_TRACE(name_of(l));
+    TempDir dir;
+    auto o = options_for(dir, l);
+    o.flush_interval = 2ms;
+    o.flusher_idle_exit = 10ms;
+    o.poll_interval = 1ms;
+    auto store = LogStore::open(o).value();
+    auto other = LogStore::open(o).value();  // another "process": sees only what reached the OS
+    const std::size_t before = test::thread_count();
+    auto log = store->open("t", OpenMode::write).value();
+    EXPECT_EQ(test::thread_count(), before) << "an open writer that appended nothing started a thread";
+    std::shared_ptr<SessionLog> reader;
+    for (Sequence first = 1; first <= 7; first += 3) {
+      test::append_range(*log, first, 3, 3);
+      const Sequence last = first + 2;
+      if (l.durability == Durability::none) {
+        if (!reader) reader = other->open("t", OpenMode::read).value();
+        EXPECT_EQ(*reader->wait_for(last - 1, std::chrono::steady_clock::now() + test::patience()), last);
+      } else {
+        EXPECT_EQ(*log->wait_for(last - 1, std::chrono::steady_clock::now() + test::patience()), last);
+      }
+      EXPECT_TRUE(test::eventually([&] { return test::thread_count() == before; }))
+          << "the flush thread did not exit while idle (round from " << first << ")";
+    }
+    reader.reset();
+    log.reset();
+    auto reopened = store->open("t", OpenMode::write).value();
+    EXPECT_EQ(reopened->latest_sequence(), 9u);
+  }
 }
 
 TEST(LogWriter, fsyncGroupCommitPublishesOnlyWhatTheSyncCovered) {

@@ -20,7 +20,6 @@
 
 #include <gtest/gtest.h>
 
-#include <dirent.h>
 
 #include <atomic>
 #include <random>
@@ -30,16 +29,6 @@ using namespace sessionring;
 using namespace sessionring::test;
 
 namespace {
-
-std::size_t thread_count() {
-  std::size_t n = 0;
-  if (DIR* d = ::opendir("/proc/self/task")) {
-    while (dirent* e = ::readdir(d))
-      if (e->d_name[0] != '.') ++n;
-    ::closedir(d);
-  }
-  return n;
-}
 
 std::shared_ptr<SequencerPool> pool_of(std::uint32_t threads) {
   SequencerPool::Options o;

@@ -17,6 +17,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -71,8 +72,10 @@ struct Reader {
   std::uint64_t received = 0;
   std::uint64_t errors = 0;
 
-  std::size_t poll(LatencyHistogram* h) {
-    auto r = sub.poll([&](const EventView& v) {
+  /// Without a deadline: poll(); with one: poll_wait() (parks until an event or the deadline).
+  std::size_t poll(LatencyHistogram* h, std::size_t max_events = Subscription::kAll,
+                   std::optional<Deadline> deadline = std::nullopt) {
+    auto on_event = [&](const EventView& v) {
       if (next != 0 && v.sequence_number != next) ++errors;
       next = v.sequence_number + 1;
       if (v.type != EventType::message_streamed) return;  // session_created / session_started
@@ -80,7 +83,8 @@ struct Reader {
       std::uint64_t t = 0;
       std::from_chars(v.data.data(), v.data.data() + v.data.size(), t);
       if (h != nullptr && t != 0) h->record(now_ns() - t);
-    });
+    };
+    auto r = deadline ? sub.poll_wait(on_event, *deadline, max_events) : sub.poll(on_event, max_events);
     if (!r) {
       ++errors;
       return 0;
@@ -276,11 +280,25 @@ SessionsBenchResult run_sessions_bench(const SessionsBenchConfig& c) {
       while (running.load(std::memory_order_relaxed))  // relaxed: a stop flag
         if (p.append(e, ao).ok()) ++r.flood_events;
     });
+    // Each session's subscriber on its own thread, as a host would have them: one thread for
+    // both would make the trickle's events wait behind the flood's reads (the bench's own
+    // queueing, not the engine's). The flood's reads are bounded so that it keeps up in turns.
     LatencyHistogram tl;
     std::thread poller([&] {
-      while (running.load(std::memory_order_relaxed)) {  // relaxed: a stop flag
-        const std::size_t got = flood_reader.poll(nullptr) + trickle_reader.poll(&tl);
-        if (got == 0) std::this_thread::yield();
+      while (running.load(std::memory_order_relaxed))  // relaxed: a stop flag
+        if (flood_reader.poll(nullptr, 4096) == 0) std::this_thread::yield();
+    });
+    // Written by main once it has sent the last trickle event; the trickle's poller stops when it
+    // has read that many (or after 10 s more). kAll: still sending.
+    std::atomic<std::uint64_t> trickle_sent{Subscription::kAll};
+    std::thread trickle_poller([&] {
+      std::optional<Clock::time_point> until;
+      for (;;) {
+        const std::uint64_t sent_all = trickle_sent.load(std::memory_order_acquire);  // pairs with main's release
+        if (trickle_reader.received >= sent_all) break;
+        if (sent_all != Subscription::kAll && !until) until = Clock::now() + std::chrono::seconds(10);
+        if (until && Clock::now() >= *until) break;
+        trickle_reader.poll(&tl, Subscription::kAll, Clock::now() + std::chrono::milliseconds(10));
       }
     });
     Producer tp = trickle->session().producer().value();
@@ -295,12 +313,11 @@ SessionsBenchResult run_sessions_bench(const SessionsBenchConfig& c) {
       std::this_thread::sleep_for(std::chrono::microseconds(200));
     }
     // Let the trickle's last events arrive, then stop the flood.
-    const auto until = Clock::now() + std::chrono::seconds(10);
-    while (trickle_reader.received < n && Clock::now() < until) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    trickle_sent.store(n, std::memory_order_release);  // pairs with the trickle poller's acquire
+    trickle_poller.join();
     running = false;
     flooder.join();
     poller.join();
-    while (trickle_reader.received < n && Clock::now() < until) trickle_reader.poll(&tl);
     if (trickle_reader.received != n) ++r.errors;
     r.trickle_events = n;
     r.trickle_p50_ns = tl.percentile(0.50);

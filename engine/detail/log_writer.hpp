@@ -56,6 +56,7 @@ class LogWriter final : public TailFlusher {
     std::uint64_t segment_bytes = 64ull << 20;
     std::uint32_t buffer_bytes = 256u << 10;
     std::chrono::milliseconds flush_interval{20};
+    std::chrono::milliseconds flusher_idle_exit{1000};  // the background thread exits after this long idle
     bool background_sync = true;
     std::shared_ptr<FaultInjector> faults;  // consulted by every file operation; null: none
     RetentionPolicy retention;              // this session's (docs/store.md "Retention")
@@ -68,7 +69,9 @@ class LogWriter final : public TailFlusher {
   static constexpr std::size_t kMaxUnsyncedBytes = std::size_t{64} << 20;
 
   /// `state` holds the recovered log (its last segment, if any, is where appends continue);
-  /// `lock` is the session's writer lock. Attaches to the state and starts the background thread.
+  /// `lock` is the session's writer lock. Attaches to the state; the background thread (none,
+  /// background fsync) starts at the first append that needs it and exits after
+  /// `flusher_idle_exit` with nothing to do (docs/store.md "Threads").
   static Result<std::unique_ptr<LogWriter>> start(std::shared_ptr<LogState> state, Config config, WriterLock lock);
 
   LogWriter(const LogWriter&) = delete;
@@ -139,6 +142,9 @@ class LogWriter final : public TailFlusher {
   Sequence mark_value_locked() const noexcept;
   void background_loop();
   void sync_loop(std::unique_lock<std::mutex>& lock);
+  /// Wakes the background thread, starting it if it exited idle (or never ran). storage_error
+  /// if the thread cannot be created: the caller fails its batch (nothing stored).
+  Status wake_background_locked();
 
   std::shared_ptr<LogState> state_;
   const Config cfg_;
@@ -167,9 +173,11 @@ class LogWriter final : public TailFlusher {
   std::chrono::steady_clock::time_point next_age_check_{};  // retention: max_age checked at most once a second
   bool stop_ = false;
   bool closed_ = false;
+  const bool needs_thread_;           // none, or fsync + background_sync: a background thread does the flushing
+  bool running_ = false;              // background_ is live and has not decided to exit (under the mutex)
   bool counted_ = false;              // file_ is counted in cfg_.budget
   std::condition_variable cv_;  // with the publish mutex: wakes the background thread and appends waiting for it
-  std::thread background_;
+  std::thread background_;      // joined by the next start (it left the mutex for good) or by close()
   // Writer: append (relaxed: only the writer thread relies on it, and it wrote it);
   // readers: written_sequence() as an approximate value.
   std::atomic<Sequence> written_{0};

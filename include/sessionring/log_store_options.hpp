@@ -36,6 +36,10 @@ struct LogStoreOptions {
   bool background_sync = true;
   std::uint32_t buffer_bytes = 256u << 10;     ///< none only: user-space buffer handed to the OS when this full; [4096, 2^30]
   std::chrono::milliseconds flush_interval{20};///< none only: longest time an append stays in user space; [1 ms, 1 h]
+  /// none, and fsync with background_sync: the session's flush (none) or sync (fsync) thread
+  /// exits after this long with nothing to flush or sync, and the next append starts it again:
+  /// an idle open session holds no thread (docs/store.md "Threads"); [1 ms, 1 h]
+  std::chrono::milliseconds flusher_idle_exit{1000};
   std::chrono::milliseconds poll_interval{10}; ///< read handles with no writer in this process: wait_for() re-checks the files this often; [1 ms, 1 min]
   /// When the last segment holds damage followed by records that prove it was secured, a writer
   /// open fails with Errc::damaged_store; true truncates the segment at the damage instead
