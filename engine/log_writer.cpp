@@ -72,7 +72,6 @@ Status LogWriter::wake_background_locked() {
   return {};
 }
 
-
 LogWriter::~LogWriter() { (void)close(); }
 
 Status LogWriter::ensure_mark_locked() {

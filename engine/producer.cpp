@@ -9,6 +9,7 @@
 #include <sessionring/event_record.hpp>
 #include <sessionring/producer.hpp>
 
+#include "detail/hex_digits.hpp"
 #include "detail/producer_impl.hpp"
 #include "detail/spin.hpp"
 
@@ -31,13 +32,12 @@ void generate_id(char* out) {
     return (std::uint64_t{rd()} << 32) ^ rd() ^
            static_cast<std::uint64_t>(std::hash<std::thread::id>{}(std::this_thread::get_id()));
   }();
-  static constexpr char kHex[] = "0123456789abcdef";
   for (int half = 0; half < 2; ++half) {
     std::uint64_t z = (state += 0x9e3779b97f4a7c15ull);
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
     z ^= z >> 31;
-    for (int i = 0; i < 16; ++i) out[half * 16 + i] = kHex[(z >> (60 - 4 * i)) & 0xf];
+    write_hex16(z, out + half * 16);
   }
 }
 
