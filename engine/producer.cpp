@@ -41,11 +41,6 @@ void generate_id(char* out) {
   }
 }
 
-std::int64_t now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 // Cold path of push(): EventRecord::encoded_size() answered 0; name the field that broke it
 // (a short field over 65535 bytes), else the event is over 4 GiB: above any max_event_bytes.
 Status unencodable(const EventInput& e, std::uint32_t max_event_bytes, const std::string& session) {
@@ -120,7 +115,8 @@ Status ProducerImpl::push(const EventInput& in, const AppendOptions& options, Co
   item.size = static_cast<std::uint32_t>(size);
   item.reserved = generation;  // the Completion generation this item answers (append_wait)
   item.spill = size > IngestItem::kInlineBytes ? new std::byte[size] : nullptr;
-  EventRecord::encode(item.record(), e, id, in.timestamp_ns != 0 ? in.timestamp_ns : now_ns(), 0);
+  // Timestamp 0: the sequencer stamps the event with its batch's clock read (design §2 step 3).
+  EventRecord::encode(item.record(), e, id, in.timestamp_ns, 0);
   if (in.id.empty()) EventRecord::set_flags(item.record(), EventRecord::kFlagGeneratedId);
 
   // c. stop handshake

@@ -24,6 +24,13 @@ constexpr std::uint64_t kHotEvents = 16384;
 // Pooled: how soon to look again at a store whose group commit is in flight (instead of
 // waiting for it on the pool thread).
 constexpr auto kSecurePoll = std::chrono::microseconds(200);
+
+// CLOCK_REALTIME in ns since the Unix epoch; never 0 (0 means "not stamped" in a queued record).
+std::int64_t wall_clock_ns() {
+  const auto ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  return ns != 0 ? ns : 1;
+}
 }  // namespace
 
 Sequencer::Sequencer(SessionCore& core, bool pooled) : core_(core), pooled_(pooled) {
@@ -246,6 +253,7 @@ void Sequencer::process(std::size_t n) {
     batch_hashes_[i] = IdIndex::hash(EventRecord::id_of(rec));
     ids_.prefetch(batch_hashes_[i]);
   }
+  std::int64_t batch_time = 0;  // one clock read per batch, on the first event that needs it
   for (std::size_t i = 0; i < n; ++i) {
     IngestItem& item = items_[i];
     if (item.size == 0) continue;  // dropped
@@ -277,6 +285,13 @@ void Sequencer::process(std::size_t n) {
     // (3) stamp contiguous sequence numbers continuing the log (INV-1)
     const Sequence seq = next++;
     EventRecord::set_sequence(rec, seq);
+    // ... and the batch's wall-clock time on events whose producer set none (EventInput::
+    // timestamp_ns = 0): non-decreasing in sequence order (unless the system clock steps back).
+    // An event kept from a refused batch keeps the time it got the first time.
+    if (EventRecord::timestamp_of(rec) == 0) {
+      if (batch_time == 0) batch_time = wall_clock_ns();
+      EventRecord::set_timestamp(rec, batch_time);
+    }
     if (!generated) ids_.insert(h, seq);
     hashes_.push_back(generated ? 0 : h);
     stored_items_.push_back(i);

@@ -265,6 +265,66 @@ TEST(Sequencer, reappendingAnEngineGeneratedIdIsADuplicate) {
   EXPECT_EQ(s->log().latest_sequence(), 51u);
 }
 
+// Design §2 step 3 / EventInput::timestamp_ns: an event the producer left unstamped gets the
+// wall-clock time at which the sequencer took its batch (not the time of append()), so the
+// engine's timestamps never decrease along the sequence; a host-set timestamp is kept as given.
+TEST(Sequencer, engineStampsTheSequencingTimeNonDecreasingAlongTheSequenceAndKeepsHostTimestamps) {
+  auto wall_ns = [] {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  };
+  auto store = std::make_shared<ControlledStore>();
+  auto s = Session::open(options(store)).value();
+  // 1. An event that waits in the queue behind a stalled store is stamped when it is sequenced.
+  auto p = s.producer().value();
+  store->control().block_appends();
+  ASSERT_TRUE(p.append(ev(EventType::run_started, "r", "blocker")).ok());
+  ASSERT_TRUE(store->control().wait_blocked(1));
+  ASSERT_TRUE(p.append(ev(EventType::message_streamed, "r", "queued")).ok());
+  std::this_thread::sleep_for(20ms);
+  const std::int64_t released = wall_ns();
+  store->control().unblock_appends();
+  ASSERT_TRUE(p.append_wait(ev(EventType::message_streamed, "r", "after")).ok());
+  // 2. Two producers at once, every 5th event with a host-set (far past) timestamp.
+  const std::size_t each = scaled(20'000, 200'000, 2'000);
+  std::vector<std::thread> producers;
+  for (int k = 0; k < 2; ++k)
+    producers.emplace_back([&, k] {
+      auto q = s.producer().value();
+      for (std::size_t i = 0; i < each; ++i) {
+        std::string data(1, i % 5 == 0 ? 'h' : 'e');  // EventInput borrows it: a named string
+        data.append(std::to_string(k)).append("-").append(std::to_string(i));
+        EventInput e = ev(EventType::message_streamed, "r", data);
+        if (i % 5 == 0) e.timestamp_ns = 1'000 + static_cast<std::int64_t>(i);
+        if (i + 1 < each) {
+          ASSERT_TRUE(q.append(e).ok());
+        } else {
+          ASSERT_TRUE(q.append_wait(e).ok());  // and all before it (INV-5)
+        }
+      }
+    });
+  for (auto& t : producers) t.join();
+  ASSERT_TRUE(p.append_wait(ev(EventType::run_completed, "r", "end")).ok());
+  const std::int64_t done = wall_ns();
+  const auto all = stored(s.log());
+  ASSERT_EQ(all.size(), 3 + 2 * each + 1);
+  EXPECT_GE(all[1].timestamp_ns, released) << "the queued event carries its append() time, not its sequencing time";
+  std::int64_t last = 0;
+  std::size_t host_set = 0;
+  for (const Event& e : all) {
+    if (e.data.front() == 'h') {
+      const auto i = std::stoll(e.data.substr(e.data.find('-') + 1));
+      EXPECT_EQ(e.timestamp_ns, 1'000 + i) << "host-set timestamp of #" << e.sequence_number << " not kept";
+      ++host_set;
+      continue;
+    }
+    ASSERT_GE(e.timestamp_ns, last) << "#" << e.sequence_number << " is stamped earlier than an event before it";
+    ASSERT_LE(e.timestamp_ns, done);
+    last = e.timestamp_ns;
+  }
+  EXPECT_EQ(host_set, 2 * ((each + 4) / 5));
+}
+
 TEST(Sequencer, batchesNeverExceedMaxBatchAndStayContiguous) {
   for (std::uint32_t max_batch : {1u, 7u, 1024u}) {
     auto store = std::make_shared<ControlledStore>();

@@ -20,8 +20,9 @@ struct EventInput {
   BorrowedBytes id;
   BorrowedBytes correlation_id;
   BorrowedBytes provider;
-  /// 0: the engine stamps the system clock (CLOCK_REALTIME) at append time. Producers stamp
-  /// concurrently, so timestamps are not ordered by sequence (docs/cli.md "Timestamps").
+  /// 0: the sequencer stamps the system clock (CLOCK_REALTIME) when it sequences the event,
+  /// one clock read per batch, so engine-stamped timestamps never decrease along the sequence
+  /// (unless the clock steps back). Non-zero: kept as given (docs/cli.md "Timestamps").
   std::int64_t timestamp_ns = 0;
   std::uint32_t schema_version = 1;
 };

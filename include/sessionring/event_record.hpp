@@ -129,6 +129,7 @@ class EventRecord {
   static Sequence sequence_of(const std::byte* rec) noexcept { return get<std::uint64_t>(rec, 8); }
   static std::int64_t timestamp_of(const std::byte* rec) noexcept { return get<std::int64_t>(rec, 16); }
   static void set_sequence(std::byte* rec, Sequence seq) noexcept { put<std::uint64_t>(rec, 8, seq); }
+  static void set_timestamp(std::byte* rec, std::int64_t timestamp_ns) noexcept { put<std::int64_t>(rec, 16, timestamp_ns); }
   static EventType type_of(const std::byte* rec) noexcept { return static_cast<EventType>(rec[4]); }
   static std::uint8_t flags_of(const std::byte* rec) noexcept { return static_cast<std::uint8_t>(rec[5]); }
   static void set_flags(std::byte* rec, std::uint8_t flags) noexcept { rec[5] = static_cast<std::byte>(flags); }
