@@ -221,12 +221,12 @@ Status MemorySessionLog::read(const EventQuery& q, FunctionRef<bool(const EventV
   Status st = visit_records(q.after + 1, last, [&](Sequence s, const std::byte* rec) {
     if (!all && !(q.filter.matches_type(EventRecord::type_of(rec)) && q.filter.matches_run(EventRecord::run_id_of(rec))))
       return true;
-    EventView v;
-    if (!EventRecord::decode({rec, EventRecord::size_of(rec)}, id_, v)) {
+    const std::optional<EventView> v = EventRecord::view({rec, EventRecord::size_of(rec)}, id_);
+    if (!v) {
       bad = Status(Errc::damaged_store, "session '" + id_ + "': record " + std::to_string(s) + " is malformed");
       return false;
     }
-    if (!visit(v)) return false;
+    if (!visit(*v)) return false;
     return q.limit == 0 || ++n < q.limit;
   });
   return st ? bad : st;

@@ -295,9 +295,8 @@ void Sequencer::process(std::size_t n) {
     if (!generated) ids_.insert(h, seq);
     hashes_.push_back(generated ? 0 : h);
     stored_items_.push_back(i);
-    EventView v;
-    EventRecord::decode({rec, item.size}, core_.id(), v);
-    views_.push_back(v);
+    const std::optional<EventView> v = EventRecord::view({rec, item.size}, core_.id());  // the producer encoded it
+    views_.push_back(v ? *v : EventView{});
     records_.emplace_back(rec, item.size);
   }
   if (!views_.empty()) {

@@ -164,10 +164,11 @@ Status Subscriber::read_ring(FunctionRef<void(const EventView&)>& handler, std::
       set_cursor(s + 1);
       continue;
     }
-    EventView v;
-    EventRecord::decode({reinterpret_cast<const std::byte*>(buf_.data()), size}, core_->id(), v);
-    if (filter_all_ || filter_.matches(v)) {
-      deliver(handler, v, delivered);
+    // A record the sequencer encoded (validated by the ring's copy-then-check), so never nullopt.
+    const std::optional<EventView> v =
+        EventRecord::view({reinterpret_cast<const std::byte*>(buf_.data()), size}, core_->id());
+    if (v && (filter_all_ || filter_.matches(*v))) {
+      deliver(handler, *v, delivered);
       ++n;
     }
     set_cursor(s + 1);

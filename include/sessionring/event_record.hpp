@@ -26,6 +26,7 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <optional>
 #include <span>
 #include <string_view>
 
@@ -93,35 +94,35 @@ class EventRecord {
   /// Decodes `bytes` into `out` (views into `bytes`; session_id set to `session`). False when
   /// the record is malformed: too short, lengths that do not add up, or an invalid type.
   static bool decode(std::span<const std::byte> bytes, std::string_view session, EventView& out) noexcept {
-    if (bytes.size() < kHeaderBytes) return false;
+    auto v = view(bytes, session);
+    if (v) out = *v;
+    return v.has_value();
+  }
+
+  /// As decode(), returning the view built in place: hot paths use it so that no EventView is
+  /// zero-filled first only to be overwritten (a `rep stos` per event, docs/performance.md
+  /// "Issue 14"). nullopt when the record is malformed.
+  static std::optional<EventView> view(std::span<const std::byte> bytes, std::string_view session) noexcept {
+    if (bytes.size() < kHeaderBytes) return std::nullopt;
     const std::byte* b = bytes.data();
     const auto total = get<std::uint32_t>(b, 0);
     const auto type = static_cast<std::uint8_t>(b[4]);
-    if (total > bytes.size() || !is_valid_event_type(type)) return false;
+    if (total > bytes.size() || !is_valid_event_type(type)) return std::nullopt;
     const std::size_t lens[6] = {get<std::uint16_t>(b, 6),  get<std::uint16_t>(b, 28),
                                  get<std::uint16_t>(b, 30), get<std::uint16_t>(b, 32),
                                  get<std::uint32_t>(b, 36), get<std::uint32_t>(b, 40)};
     std::size_t need = kHeaderBytes;
     for (std::size_t l : lens) need += l;
-    if (need != total) return false;
+    if (need != total) return std::nullopt;
     std::string_view fields[6];
     const char* p = reinterpret_cast<const char*>(b + kHeaderBytes);
     for (int i = 0; i < 6; ++i) {
       fields[i] = std::string_view(p, lens[i]);
       p += lens[i];
     }
-    out.sequence_number = get<std::uint64_t>(b, 8);
-    out.type = static_cast<EventType>(type);
-    out.id = fields[0];
-    out.session_id = session;
-    out.run_id = fields[1];
-    out.timestamp_ns = get<std::int64_t>(b, 16);
-    out.schema_version = get<std::uint32_t>(b, 24);
-    out.correlation_id = fields[2];
-    out.provider = fields[3];
-    out.data = fields[4];
-    out.metadata = fields[5];
-    return true;
+    return EventView{get<std::uint64_t>(b, 8),  static_cast<EventType>(type), fields[0], session,
+                     fields[1],                 get<std::int64_t>(b, 16),      fields[4], fields[5],
+                     fields[2],                 fields[3],                     get<std::uint32_t>(b, 24)};
   }
 
   /// Header accessors on an encoded record (at least kHeaderBytes long).
