@@ -60,6 +60,7 @@ void Sequencer::shrink() noexcept {
   if (retry_ != 0 || items_.size() <= kFirstPop) return;
   std::vector<IngestItem>().swap(items_);
   std::vector<EventView>().swap(views_);
+  nviews_ = 0;
   std::vector<std::span<const std::byte>>().swap(records_);
   std::vector<std::uint64_t>().swap(batch_hashes_);
   std::vector<std::uint64_t>().swap(hashes_);
@@ -226,7 +227,7 @@ Sequencer::Step Sequencer::step() {
 }
 
 void Sequencer::process(std::size_t n) {
-  views_.clear();
+  nviews_ = 0;
   records_.clear();
   hashes_.clear();
   stored_items_.clear();
@@ -263,7 +264,7 @@ void Sequencer::process(std::size_t n) {
     // (2) dedupe: a repeated id gets its first sequence back and stores nothing (INV-6)
     const Result<Sequence> dup = duplicate_of(rec, h);
     if (!dup) {  // the store cannot tell: refuse the whole batch, as if its append failed
-      for (std::size_t k = 0; k < views_.size(); ++k)
+      for (std::size_t k = 0; k < nviews_; ++k)
         if (hashes_[k] != 0) ids_.erase(hashes_[k], views_[k].sequence_number);
       refuse(n, dup.error());
       return;
@@ -295,11 +296,13 @@ void Sequencer::process(std::size_t n) {
     if (!generated) ids_.insert(h, seq);
     hashes_.push_back(generated ? 0 : h);
     stored_items_.push_back(i);
-    const std::optional<EventView> v = EventRecord::view({rec, item.size}, core_.id());  // the producer encoded it
-    views_.push_back(v ? *v : EventView{});
+    // Decoded field by field into a view kept from earlier batches: neither a zero-fill nor a
+    // copy of a 144-byte EventView per event (docs/performance.md "Issue 14").
+    if (nviews_ == views_.size()) views_.emplace_back();
+    EventRecord::decode({rec, item.size}, core_.id(), views_[nviews_++]);  // the producer encoded it
     records_.emplace_back(rec, item.size);
   }
-  if (!views_.empty()) {
+  if (nviews_ != 0) {
     if (!store_batch(n)) return;  // (4) store.append; on failure the events wait for a retry
     if (append_failing_ || stalled_) {  // the store took a batch again
       append_failing_ = stalled_ = false;
@@ -308,11 +311,11 @@ void Sequencer::process(std::size_t n) {
     }
     // (5) write the ring slots (never waiting for a reader, INV-4)
     std::uint64_t oversize = 0;
-    for (std::size_t k = 0; k < views_.size(); ++k)
+    for (std::size_t k = 0; k < nviews_; ++k)
       if (!core_.ring.write(views_[k].sequence_number, records_[k])) ++oversize;
-    written_ = views_.back().sequence_number;
-    sequenced_ += views_.size();
-    core_.events_sequenced.fetch_add(views_.size(), std::memory_order_relaxed);  // relaxed: statistics
+    written_ = views_[nviews_ - 1].sequence_number;
+    sequenced_ += nviews_;
+    core_.events_sequenced.fetch_add(nviews_, std::memory_order_relaxed);  // relaxed: statistics
     core_.batches.fetch_add(1, std::memory_order_relaxed);
     if (oversize != 0) core_.oversize_events.fetch_add(oversize, std::memory_order_relaxed);
     for (std::size_t idx : stored_items_) {
@@ -333,10 +336,10 @@ void Sequencer::process(std::size_t n) {
 }
 
 bool Sequencer::store_batch(std::size_t n) {
-  const AppendBatch batch{written_ + 1, views_, records_};
+  const AppendBatch batch{written_ + 1, std::span<const EventView>(views_.data(), nviews_), records_};
   Status st = core_.log->append(batch);
   if (st) return true;
-  for (std::size_t k = 0; k < views_.size(); ++k)
+  for (std::size_t k = 0; k < nviews_; ++k)
     if (hashes_[k] != 0) ids_.erase(hashes_[k], views_[k].sequence_number);
   refuse(n, st.error());
   return false;
@@ -503,7 +506,7 @@ void Sequencer::idle_wait() {
 Result<bool> Sequencer::same_id_stored(Sequence s, std::string_view id) const {
   if (s > written_) {  // an event of the batch being built
     const std::size_t k = s - (written_ + 1);
-    return k < views_.size() && views_[k].id == id;
+    return k < nviews_ && views_[k].id == id;
   }
   if (s > core_.log->latest_sequence()) {  // written but not yet secured: wait for the group commit
     auto r = core_.log->wait_for(s - 1, std::chrono::steady_clock::now() + std::chrono::seconds(5));

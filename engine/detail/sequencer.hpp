@@ -98,7 +98,8 @@ class Sequencer {
   std::size_t retry_ = 0;
   std::vector<bool> taken_;        // per items_ slot: an append_wait item kept by refuse(), taken (C4) already
   std::vector<std::size_t> batch_dups_;  // index in items_ of each copy of an event of the batch being built
-  std::vector<EventView> views_;
+  std::vector<EventView> views_;  // [0, nviews_): the batch being built; grows only (reused across batches)
+  std::size_t nviews_ = 0;
   std::vector<std::span<const std::byte>> records_;
   std::vector<std::uint64_t> batch_hashes_;  // hash of every popped item's id
   std::vector<std::uint64_t> hashes_;        // hash of every stored event of the batch

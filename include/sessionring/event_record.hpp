@@ -91,38 +91,37 @@ class EventRecord {
     }
   }
 
-  /// Decodes `bytes` into `out` (views into `bytes`; session_id set to `session`). False when
-  /// the record is malformed: too short, lengths that do not add up, or an invalid type.
+  /// Decodes `bytes` into `out` (views into `bytes`; session_id set to `session`), one field
+  /// store each. False when the record is malformed: too short, lengths that do not add up, or
+  /// an invalid type.
   static bool decode(std::span<const std::byte> bytes, std::string_view session, EventView& out) noexcept {
-    auto v = view(bytes, session);
-    if (v) out = *v;
-    return v.has_value();
+    Fields f;
+    if (!parse(bytes, f)) return false;
+    const std::byte* b = bytes.data();
+    out.sequence_number = get<std::uint64_t>(b, 8);
+    out.type = static_cast<EventType>(b[4]);
+    out.id = f.v[0];
+    out.session_id = session;
+    out.run_id = f.v[1];
+    out.timestamp_ns = get<std::int64_t>(b, 16);
+    out.schema_version = get<std::uint32_t>(b, 24);
+    out.correlation_id = f.v[2];
+    out.provider = f.v[3];
+    out.data = f.v[4];
+    out.metadata = f.v[5];
+    return true;
   }
 
-  /// As decode(), returning the view built in place: hot paths use it so that no EventView is
-  /// zero-filled first only to be overwritten (a `rep stos` per event, docs/performance.md
-  /// "Issue 14"). nullopt when the record is malformed.
+  /// As decode(), returning the view built in place: no EventView is zero-filled first only to
+  /// be overwritten (a `rep stos` per event on hot paths, docs/performance.md "Issue 14").
+  /// nullopt when the record is malformed.
   static std::optional<EventView> view(std::span<const std::byte> bytes, std::string_view session) noexcept {
-    if (bytes.size() < kHeaderBytes) return std::nullopt;
+    Fields f;
+    if (!parse(bytes, f)) return std::nullopt;
     const std::byte* b = bytes.data();
-    const auto total = get<std::uint32_t>(b, 0);
-    const auto type = static_cast<std::uint8_t>(b[4]);
-    if (total > bytes.size() || !is_valid_event_type(type)) return std::nullopt;
-    const std::size_t lens[6] = {get<std::uint16_t>(b, 6),  get<std::uint16_t>(b, 28),
-                                 get<std::uint16_t>(b, 30), get<std::uint16_t>(b, 32),
-                                 get<std::uint32_t>(b, 36), get<std::uint32_t>(b, 40)};
-    std::size_t need = kHeaderBytes;
-    for (std::size_t l : lens) need += l;
-    if (need != total) return std::nullopt;
-    std::string_view fields[6];
-    const char* p = reinterpret_cast<const char*>(b + kHeaderBytes);
-    for (int i = 0; i < 6; ++i) {
-      fields[i] = std::string_view(p, lens[i]);
-      p += lens[i];
-    }
-    return EventView{get<std::uint64_t>(b, 8),  static_cast<EventType>(type), fields[0], session,
-                     fields[1],                 get<std::int64_t>(b, 16),      fields[4], fields[5],
-                     fields[2],                 fields[3],                     get<std::uint32_t>(b, 24)};
+    return EventView{get<std::uint64_t>(b, 8), static_cast<EventType>(b[4]), f.v[0], session,
+                     f.v[1],                   get<std::int64_t>(b, 16),     f.v[4], f.v[5],
+                     f.v[2],                   f.v[3],                       get<std::uint32_t>(b, 24)};
   }
 
   /// Header accessors on an encoded record (at least kHeaderBytes long).
@@ -143,6 +142,30 @@ class EventRecord {
   }
 
  private:
+  /// The variable fields in record order: id, run_id, correlation_id, provider, data, metadata.
+  struct Fields {
+    std::string_view v[6];
+  };
+  /// Validates `bytes` as a record (size, type, lengths adding up) and slices its fields.
+  static bool parse(std::span<const std::byte> bytes, Fields& f) noexcept {
+    if (bytes.size() < kHeaderBytes) return false;
+    const std::byte* b = bytes.data();
+    const auto total = get<std::uint32_t>(b, 0);
+    if (total > bytes.size() || !is_valid_event_type(static_cast<std::uint8_t>(b[4]))) return false;
+    const std::size_t lens[6] = {get<std::uint16_t>(b, 6),  get<std::uint16_t>(b, 28),
+                                 get<std::uint16_t>(b, 30), get<std::uint16_t>(b, 32),
+                                 get<std::uint32_t>(b, 36), get<std::uint32_t>(b, 40)};
+    std::size_t need = kHeaderBytes;
+    for (std::size_t l : lens) need += l;
+    if (need != total) return false;
+    const char* p = reinterpret_cast<const char*>(b + kHeaderBytes);
+    for (int i = 0; i < 6; ++i) {
+      f.v[i] = std::string_view(p, lens[i]);
+      p += lens[i];
+    }
+    return true;
+  }
+
   static std::size_t sized(std::size_t id, std::size_t run, std::size_t corr, std::size_t prov,
                            std::size_t data, std::size_t meta) noexcept {
     if (id > kMaxShortField || run > kMaxShortField || corr > kMaxShortField || prov > kMaxShortField)
