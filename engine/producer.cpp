@@ -115,7 +115,7 @@ Status ProducerImpl::push(const EventInput& in, const AppendOptions& options, Co
   item.size = static_cast<std::uint32_t>(size);
   item.reserved = generation;  // the Completion generation this item answers (append_wait)
   item.spill = size > IngestItem::kInlineBytes ? new std::byte[size] : nullptr;
-  // Timestamp 0: the sequencer stamps the event with its batch's clock read (design §2 step 3).
+  // Timestamp 0: the sequencer stamps the event with its batch's clock read (design §6 step 3).
   EventRecord::encode(item.record(), e, id, in.timestamp_ns, 0);
   if (in.id.empty()) EventRecord::set_flags(item.record(), EventRecord::kFlagGeneratedId);
 
