@@ -1,11 +1,12 @@
-// What the 32 hex digits of an engine-generated event id cost per event (a producer's path,
-// engine/producer.cpp): a 16-entry table lookup per digit (the engine before 2026-12-07) against
-// detail::write_hex16 (SWAR, engine/detail/hex_digits.hpp). One thread; the result is kept
-// alive so neither loop is optimised away.
+// Per-event extras of a producer's path (engine/producer.cpp), one thread: the 32 hex digits of
+// an engine-generated event id by a 16-entry table lookup per digit (the engine before
+// 2026-12-07) against detail::write_hex16 (SWAR, engine/detail/hex_digits.hpp), and a wall-clock
+// read. Results are kept alive so that no loop is optimised away.
 #include "detail/hex_digits.hpp"
 
 #include <benchmark/benchmark.h>
 
+#include <chrono>
 #include <cstdint>
 
 namespace {
@@ -44,6 +45,14 @@ void BM_GeneratedId_SwarDigits(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
 }
 BENCHMARK(BM_GeneratedId_SwarDigits);
+
+// What a per-event clock read costs (each producer read CLOCK_REALTIME for every event before
+// 2026-12-07; the sequencer now reads it once per batch: docs/cli.md "Timestamps").
+void BM_SystemClockNow(benchmark::State& state) {
+  for (auto _ : state) benchmark::DoNotOptimize(std::chrono::system_clock::now());
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
+}
+BENCHMARK(BM_SystemClockNow);
 
 }  // namespace
 
