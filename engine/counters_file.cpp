@@ -1,4 +1,5 @@
 // CountersFile: writing one session's counters file (engine/detail/counters_file.hpp).
+#include "detail/wall_clock.hpp"
 #include "detail/str_cat.hpp"
 #include "detail/counters_file.hpp"
 
@@ -36,10 +37,6 @@ Error os_error(const std::string& what, const std::filesystem::path& path, int e
   return Error(Errc::storage_error, str_cat(what, " '", path.string(), "': ", std::strerror(err)));
 }
 
-std::int64_t unix_now_ns() noexcept {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 template <class T>
 void put(void* base, std::size_t off, T v) noexcept {
@@ -113,7 +110,7 @@ Result<CountersFile> CountersFile::create(const std::filesystem::path& path, std
   put<std::uint32_t>(p, cl::kSubscriberSlotsOffset, cl::kSubscriberSlots);
   put<std::uint32_t>(p, cl::kSessionIdBytesOffset, static_cast<std::uint32_t>(session_id.size()));
   put<std::uint64_t>(p, cl::kPidOffset, static_cast<std::uint64_t>(::getpid()));
-  put<std::int64_t>(p, cl::kStartOffset, unix_now_ns());
+  put<std::int64_t>(p, cl::kStartOffset, detail::wall_clock_ns());
   put<std::int64_t>(p, cl::kIntervalOffset, static_cast<std::int64_t>(interval.count()));
   std::memcpy(static_cast<char*>(p) + cl::kSessionIdOffset, session_id.data(), session_id.size());
   CountersFile f;
@@ -138,7 +135,7 @@ void CountersFile::round(const CountersSnapshot& v, std::uint64_t state) noexcep
   word(cl::kRoundWord)
       .store(round_ + 1, std::memory_order_relaxed);  // (T1) odd: inside a round; ordered by (T2)'s release
   ++published_;
-  set(cl::kHeartbeatWord, static_cast<std::uint64_t>(unix_now_ns()));
+  set(cl::kHeartbeatWord, static_cast<std::uint64_t>(detail::wall_clock_ns()));
   set(cl::kPublishCountWord, published_);
   set(cl::kStateWord, state);
   const std::size_t s = cl::kSessionBlockOffset / 8;

@@ -2,6 +2,7 @@
 // format: engine/detail/counters_layout.hpp, docs/telemetry.md "Counters file").
 #include <sessionring/counters_reader.hpp>
 
+#include "detail/wall_clock.hpp"
 #include "detail/str_cat.hpp"
 #include "detail/counters_layout.hpp"
 
@@ -54,10 +55,6 @@ T get(const void* base, std::size_t off) noexcept {
   return v;
 }
 
-std::int64_t unix_now_ns() noexcept {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 /// False only when no process `pid` exists (in this pid namespace).
 bool process_exists(std::uint64_t pid) noexcept {
@@ -198,7 +195,7 @@ Result<CountersSnapshot> CountersReader::read() const {
     s.liveness = CountersLiveness::dead;
   } else {
     const std::int64_t limit = std::max<std::int64_t>(3 * s.interval_ns, 1'000'000'000);
-    s.liveness = unix_now_ns() - s.heartbeat_ns > limit ? CountersLiveness::stale : CountersLiveness::live;
+    s.liveness = detail::wall_clock_ns() - s.heartbeat_ns > limit ? CountersLiveness::stale : CountersLiveness::live;
   }
   return s;
 }

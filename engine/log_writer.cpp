@@ -5,6 +5,7 @@
 #include "detail/log_format.hpp"
 #include "detail/log_scan.hpp"
 #include "detail/retention_cut.hpp"
+#include "detail/wall_clock.hpp"
 
 #include <sessionring/event_record.hpp>
 
@@ -443,9 +444,7 @@ void LogWriter::retain_locked(Sequence secured) {
                                          : segs[i]->visible_end.load(std::memory_order_relaxed);  // relaxed: publisher's own value
     units[i].max_timestamp_ns = segs[i]->max_timestamp_ns;
   }
-  const std::int64_t now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                  std::chrono::system_clock::now().time_since_epoch()).count();
-  std::size_t cut = retention_cut(units, cfg_.retention, check_age, now_ns);
+  std::size_t cut = retention_cut(units, cfg_.retention, check_age, wall_clock_ns());
   if (cut > 0 && cfg_.retention.keep_cursor_positions && cfg_.cursors) {
     const auto low = cfg_.cursors->lowest();
     if (!low) return;  // the CURSORS file is unreadable: prune nothing rather than too much

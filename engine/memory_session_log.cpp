@@ -1,6 +1,7 @@
 // MemorySessionLog (engine/detail/memory_session_log.hpp): append into arena chunks, lock-free
 // reads under a chunk pin, retention by whole chunks with reuse.
 #include "detail/memory_session_log.hpp"
+#include "detail/wall_clock.hpp"
 
 #include <sessionring/event_record.hpp>
 
@@ -96,9 +97,7 @@ void MemorySessionLog::apply_retention(Sequence last) {
   const bool by_events = policy_.max_events > 0 && last + 1 - first >= policy_.max_events + policy_.prune_unit;
   const bool by_bytes = policy_.max_bytes > 0 && live_.size() > 1 && live_bytes_ > policy_.max_bytes;
   if (!by_events && !by_bytes && !check_age) return;
-  const std::int64_t now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                  std::chrono::system_clock::now().time_since_epoch()).count();
-  std::size_t cut = retention_cut(live_, policy_, check_age, now_ns);
+  std::size_t cut = retention_cut(live_, policy_, check_age, wall_clock_ns());
   if (cut > 0 && policy_.keep_cursor_positions)
     if (const auto low = cursors.lowest()) cut = cap_cut_at_cursor(live_, cut, *low);
   if (cut == 0) return;

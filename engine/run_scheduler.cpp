@@ -1,5 +1,6 @@
 // The run side of a SessionServer. docs/runtime.md "Concurrency" walks through these steps.
 #include "detail/run_scheduler.hpp"
+#include "detail/wall_clock.hpp"
 
 #include <sessionring/event_input.hpp>
 #include <sessionring/event_record.hpp>
@@ -179,7 +180,7 @@ void RunScheduler::begin_run(const Start& start) {
       if (auto r = weak.lock()) r->stop.request_stop();  // the task sees cancel_requested()
     });
   if (telemetry_.enabled())
-    telemetry_.emit(telemetry::kRunStart, {{"system_time_ns", RunTelemetry::system_time_ns()}, {"queued_ns", queued.count()}},
+    telemetry_.emit(telemetry::kRunStart, {{"system_time_ns", wall_clock_ns()}, {"queued_ns", queued.count()}},
                     {{"run_id", run.id}});
   Slot& slot = *slots_[run.slot];
   {

@@ -5,6 +5,7 @@
 
 #include "detail/session_core.hpp"
 #include "detail/spin.hpp"
+#include "detail/wall_clock.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -25,10 +26,9 @@ constexpr std::uint64_t kHotEvents = 16384;
 // waiting for it on the pool thread).
 constexpr auto kSecurePoll = std::chrono::microseconds(200);
 
-// CLOCK_REALTIME in ns since the Unix epoch; never 0 (0 means "not stamped" in a queued record).
-std::int64_t wall_clock_ns() {
-  const auto ns =
-      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+// The wall clock, never 0 (0 means "not stamped" in a queued record).
+std::int64_t stamp_ns() {
+  const std::int64_t ns = wall_clock_ns();
   return ns != 0 ? ns : 1;
 }
 }  // namespace
@@ -290,7 +290,7 @@ void Sequencer::process(std::size_t n) {
     // timestamp_ns = 0): non-decreasing in sequence order (unless the system clock steps back).
     // An event kept from a refused batch keeps the time it got the first time.
     if (EventRecord::timestamp_of(rec) == 0) {
-      if (batch_time == 0) batch_time = wall_clock_ns();
+      if (batch_time == 0) batch_time = stamp_ns();
       EventRecord::set_timestamp(rec, batch_time);
     }
     if (!generated) ids_.insert(h, seq);

@@ -1,5 +1,6 @@
 #include <sessionring/session_server.hpp>
 
+#include "detail/wall_clock.hpp"
 #include "detail/counters_publisher.hpp"
 #include "detail/run_events.hpp"
 #include "detail/run_scheduler.hpp"
@@ -223,7 +224,7 @@ Result<SessionServer> SessionServer::start(SessionServerOptions options) {
     return st.error();
   }
   if (impl->telemetry.enabled())
-    impl->telemetry.emit(telemetry::kServerStart, {{"system_time_ns", detail::RunTelemetry::system_time_ns()}});
+    impl->telemetry.emit(telemetry::kServerStart, {{"system_time_ns", detail::wall_clock_ns()}});
   return SessionServer(std::move(impl));
 }
 

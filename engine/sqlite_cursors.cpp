@@ -1,5 +1,6 @@
 // SqliteStore's `cursors` table (engine/detail/sqlite_cursors.hpp).
 #include "detail/sqlite_cursors.hpp"
+#include "detail/wall_clock.hpp"
 
 #include <sqlite3.h>
 
@@ -45,9 +46,7 @@ Status sqlite_put_cursor(sqlite3* db, const std::string& path, std::string_view 
   if (!s) return s.error();
   bind_name(s->get(), name);
   sqlite3_bind_int64(s->get(), 3, static_cast<sqlite3_int64>(position));
-  const auto now =
-      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-  sqlite3_bind_int64(s->get(), 4, static_cast<sqlite3_int64>(now));
+  sqlite3_bind_int64(s->get(), 4, static_cast<sqlite3_int64>(wall_clock_ns()));
   if (sqlite3_step(s->get()) != SQLITE_DONE) return db_error(db, path, "commit cursor");
   return {};
 }

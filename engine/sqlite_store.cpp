@@ -6,6 +6,7 @@
 #include <sessionring/session_id.hpp>
 #include <sessionring/sqlite_store.hpp>
 
+#include "detail/wall_clock.hpp"
 #include "detail/cursor_checks.hpp"
 #include "detail/log_file.hpp"
 #include "detail/sqlite_cursors.hpp"
@@ -147,10 +148,6 @@ CREATE VIEW events_named AS
 constexpr const char* kEventColumns =
     "sequence, type, id, run_id, timestamp_ns, schema_version, correlation_id, provider, data, metadata";
 
-std::int64_t now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 /// One connection with its statements, prepared on first use.
 struct Conn {
@@ -512,7 +509,7 @@ class SqliteWriterLog final : public SessionLog {
     {
       StmtReset reset{reg->get()};
       bind_text(reg->get(), 1, session->id);
-      sqlite3_bind_int64(reg->get(), 2, now_ns());
+      sqlite3_bind_int64(reg->get(), 2, detail::wall_clock_ns());
       if (sqlite3_step(reg->get()) != SQLITE_DONE) return db_error(d, path, "register session '" + session->id + "'");
     }
     auto latest = prepare(d, path,
@@ -688,7 +685,7 @@ class SqliteWriterLog final : public SessionLog {
     const auto now = std::chrono::steady_clock::now();
     if (policy_.max_age.count() > 0 && now >= next_age_check_) {
       next_age_check_ = now + std::chrono::seconds(1);
-      const std::int64_t cutoff = now_ns() - std::chrono::duration_cast<std::chrono::nanoseconds>(policy_.max_age).count();
+      const std::int64_t cutoff = detail::wall_clock_ns() - std::chrono::duration_cast<std::chrono::nanoseconds>(policy_.max_age).count();
       StmtReset reset{young_.get()};
       bind_text(young_.get(), 1, session_->id);
       sqlite3_bind_int64(young_.get(), 2, static_cast<sqlite3_int64>(to));

@@ -42,11 +42,6 @@ class RunTelemetry {
   /// Emits subscriber.lapped for every subscriber whose lapped count grew since the last call.
   void sample_lapped(const SessionStats& stats);
 
-  static std::int64_t system_time_ns() noexcept {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
-        .count();
-  }
-
  private:
   const std::shared_ptr<TelemetrySink> sink_;
   const std::string session_id_;
