@@ -14,26 +14,20 @@ bool FrameReader::fill(std::size_t need) {
   if (len_ - cur_ >= need) return true;
   // Keep the unparsed bytes, drop the parsed ones.
   if (cur_ > 0) {
-    std::memmove(buf_.get(), buf_.get() + cur_, len_ - cur_);
+    std::memmove(buf_.data(), buf_.data() + cur_, len_ - cur_);
     buf_file_offset_ += cur_;
     len_ -= cur_;
     cur_ = 0;
   }
-  // Grow: first 64 KiB (cheap for short reads), doubling per refill up to max_chunk; a
-  // frame larger than that gets a buffer of its own size.
-  std::size_t want_cap = cap_ == 0 ? std::min<std::size_t>(max_chunk_, 64 << 10) : std::min(max_chunk_, cap_ * 2);
-  want_cap = std::max({want_cap, need, cap_});
+  // One pread filling the buffer up to max_chunk bytes (more only for a frame larger than
+  // that), never past `end`: callers bound `end` by what they will parse, so a short read
+  // copies little.
+  const std::size_t missing = need - len_;
+  const std::size_t room = max_chunk_ > len_ ? max_chunk_ - len_ : 0;
   const std::uint64_t left_in_range = end_ - (buf_file_offset_ + len_);
-  want_cap = static_cast<std::size_t>(std::min<std::uint64_t>(want_cap, len_ + left_in_range));
-  want_cap = std::max(want_cap, need);
-  if (want_cap > cap_) {
-    auto grown = std::unique_ptr<std::byte[]>(new std::byte[want_cap]);
-    if (len_ > 0) std::memcpy(grown.get(), buf_.get(), len_);
-    buf_ = std::move(grown);
-    cap_ = want_cap;
-  }
-  const std::size_t to_read = static_cast<std::size_t>(std::min<std::uint64_t>(cap_ - len_, left_in_range));
-  auto got = file_.read_at(buf_.get() + len_, to_read, buf_file_offset_ + len_);
+  const auto to_read = static_cast<std::size_t>(std::min<std::uint64_t>(std::max(room, missing), left_in_range));
+  buf_.reserve(len_ + to_read, len_);
+  auto got = file_.read_at(buf_.data() + len_, to_read, buf_file_offset_ + len_);
   if (!got) {
     error_ = got.error();
     return false;
@@ -49,7 +43,7 @@ FrameReader::Step FrameReader::next() {
   const std::uint64_t left = end_ - frame_offset_;
   if (left < lf::kFrameHeaderBytes) return Step::incomplete;
   if (!fill(lf::kFrameHeaderBytes)) return error_ ? Step::io_error : Step::incomplete;
-  header_ = lf::decode_frame_header(buf_.get() + cur_);
+  header_ = lf::decode_frame_header(buf_.data() + cur_);
   if (header_.magic != lf::kFrameMagic) {
     problem_ = "bad frame magic";
     return Step::bad;
@@ -61,7 +55,7 @@ FrameReader::Step FrameReader::next() {
   const std::size_t total = lf::kFrameHeaderBytes + header_.length;
   if (left < total) return Step::incomplete;
   if (!fill(total)) return error_ ? Step::io_error : Step::incomplete;
-  const std::byte* h = buf_.get() + cur_;
+  const std::byte* h = buf_.data() + cur_;
   if (const char* why = lf::frame_problem(h, header_, fields_)) {
     problem_ = why;
     return Step::bad;

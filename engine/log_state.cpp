@@ -232,15 +232,19 @@ Sequence LogState::first() noexcept {
   return first_.load(std::memory_order_acquire);  // (L4) pairs with (L3)
 }
 
-LogState::Position LogState::locate(Sequence seq) const {
+LogState::Position LogState::locate(Sequence seq, Sequence last) const {
   std::lock_guard lock(segments_mutex_);
   auto it = std::upper_bound(segments_.begin(), segments_.end(), seq,
                              [](Sequence s, const std::shared_ptr<Segment>& g) { return s < g->first_sequence; });
   if (it == segments_.begin()) return {};
   const auto& seg = *(it - 1);
-  auto e = std::upper_bound(seg->index.begin(), seg->index.end(), seq,
-                            [](Sequence s, const IndexEntry& x) { return s < x.sequence; });
-  return {seg, *(e - 1)};  // index[0] is the segment's first record, so e > begin
+  const auto by_sequence = [](Sequence s, const IndexEntry& x) { return s < x.sequence; };
+  auto e = std::upper_bound(seg->index.begin(), seg->index.end(), seq, by_sequence);
+  Position pos{seg, *(e - 1)};  // index[0] is the segment's first record, so e > begin
+  // The first frame above `last` starts at or after the end of `last`'s frame.
+  auto above = std::upper_bound(e, seg->index.end(), last, by_sequence);
+  if (above != seg->index.end()) pos.bound = above->offset;
+  return pos;
 }
 
 Error LogState::damaged(const std::string& file, std::uint64_t offset, const std::string& why) const {
@@ -288,11 +292,11 @@ Status LogState::read_records(const EventQuery& q, Sequence last, FunctionRef<bo
   std::size_t delivered = 0;
   const bool all = q.filter.matches_everything();
   while (next <= last) {
-    const Position pos = locate(next);
+    const Position pos = locate(next, last);
     if (!pos.segment) return pruned_or(next, damaged(cfg_.dir, 0, "no segment holds sequence " + std::to_string(next)));
     const Segment& seg = *pos.segment;
     // Acquire: pairs with the publisher's release store, which precedes (L1); covers `last`.
-    const std::uint64_t end = seg.visible_end.load(std::memory_order_acquire);
+    const std::uint64_t end = std::min(seg.visible_end.load(std::memory_order_acquire), pos.bound);
     auto file = File::open(seg.path, O_RDONLY);
     if (!file) {
       if (file.code() == Errc::not_found) return pruned_or(next, damaged(seg.path, 0, "segment file is missing"));

@@ -176,6 +176,37 @@ TEST(LogStore, readsFromTheMiddleOfASegmentAndAcrossRolls) {
   EXPECT_EQ(info->segment_count, segs.size());
 }
 
+// A read ends its preads where the sparse index says the frames above `before` start
+// (LogState::locate's bound): every [after, before) around and across index entries, segment
+// rolls and records larger than a read chunk gets exactly its events.
+TEST(LogStore, aReadOfAnyRangeGetsExactlyThatRangeWhateverTheIndexBoundAndChunk) {
+  TempDir dir;
+  auto o = test::options_in(dir);
+  o.segment_bytes = 16384;
+  o.index_every_records = 3;
+  o.index_every_bytes = 512;
+  o.read_chunk_bytes = 4096;
+  auto store = open_store(o);
+  auto log = open_log(*store, "bound", OpenMode::write);
+  test::append_range(*log, 1, 100, 5, 40);
+  test::append_range(*log, 101, 6, 2, 6000);  // frames larger than a read chunk
+  test::append_range(*log, 107, 94, 9, 40);
+  for (Sequence after = 0; after < 200; after += 7) {
+    for (Sequence before = after + 2; before <= 202; before += 5) {
+      EventQuery q;
+      q.after = after;
+      q.before = before;
+      Sequence expect = after + 1;
+      ASSERT_TRUE(log->read(q, [&](const EventView& v) {
+        EXPECT_EQ(v.sequence_number, expect++);
+        EXPECT_EQ(v.id, "evt-" + std::to_string(v.sequence_number));
+        return true;
+      }));
+      EXPECT_EQ(expect, std::min<Sequence>(before, 201)) << "after " << after << " before " << before;
+    }
+  }
+}
+
 TEST(LogStore, reopenContinuesSequenceAfterLastIntactRecord) {
   TempDir dir;
   auto o = test::options_in(dir);

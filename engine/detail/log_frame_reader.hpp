@@ -1,13 +1,14 @@
 // FrameReader: walks the frames of one segment file between two offsets with large preads
-// (chunks grow from 64 KiB up to LogStoreOptions::read_chunk_bytes), validating each frame
-// (magic, lengths, XXH3 checksum, payload header). One thread; owns its buffer.
+// (up to LogStoreOptions::read_chunk_bytes each, never past `end`), validating each frame
+// (magic, lengths, XXH3 checksum, payload header). One thread; its buffer is the thread's
+// ReadBuffer, reused by the thread's next read.
 #pragma once
 #include "detail/log_file.hpp"
 #include "detail/log_format.hpp"
+#include "detail/read_buffer.hpp"
 
 #include <cstddef>
 #include <cstdint>
-#include <memory>
 #include <optional>
 #include <span>
 
@@ -46,8 +47,7 @@ class FrameReader {
   const File& file_;
   const std::uint64_t end_;
   const std::size_t max_chunk_;
-  std::unique_ptr<std::byte[]> buf_;
-  std::size_t cap_ = 0;
+  ReadBuffer buf_;
   std::size_t cur_ = 0;  // index in buf_ of the next frame
   std::size_t len_ = 0;  // valid bytes in buf_
   std::uint64_t buf_file_offset_;

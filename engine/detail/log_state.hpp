@@ -133,9 +133,13 @@ class LogState final : public ScanSink {
   struct Position {
     std::shared_ptr<Segment> segment;
     IndexEntry entry;
+    /// Where the segment's frames above `last` start, or past its end when none is indexed: a
+    /// read of sequences up to `last` never needs a byte at or after it.
+    std::uint64_t bound = ~std::uint64_t{0};
   };
-  /// The segment holding `seq` and the index entry at or before it; no segment when none holds it.
-  Position locate(Sequence seq) const;
+  /// The segment holding `seq`, the index entry at or before it, and the bound of `last`; no
+  /// segment when none holds `seq`.
+  Position locate(Sequence seq, Sequence last) const;
   /// Readers with no writer attached in this process: pick up records appended by another
   /// process (publish mutex). Errors leave the state as it was.
   void refresh();
