@@ -16,6 +16,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -81,11 +82,8 @@ class RingBuffer {
         std::memcpy(&w, src + i * 8, 8);
         slot[2 + i].store(w, std::memory_order_release);
       }
-      if (const std::size_t rest = record.size() % 8; rest != 0) {
-        std::uint64_t w = 0;
-        std::memcpy(&w, src + full * 8, rest);
-        slot[2 + full].store(w, std::memory_order_release);
-      }
+      if (const std::size_t rest = record.size() % 8; rest != 0)
+        slot[2 + full].store(tail_word(src, record.size(), rest), std::memory_order_release);
     }
     slot[0].store(seq, std::memory_order_release);  // (W3) pairs with (R1)
     return fits;
@@ -134,6 +132,22 @@ class RingBuffer {
     // representation as uint64_t), the value every slot word starts with.
     static_assert(std::atomic<std::uint64_t>::is_always_lock_free && sizeof(std::atomic<std::uint64_t>) == 8);
     return static_cast<std::atomic<std::uint64_t>*>(p);
+  }
+  // The last `rest` (1..7) bytes of the record [src, src + size) as one slot word, in memory
+  // order, zero beyond them. A record of 8 bytes or more: one 8-byte load ending at the
+  // record's end, shifted so those bytes come first (a byte-wise copy into a zeroed word was
+  // a store-forwarding stall on the word's reload, a quarter of the sequencer's samples in
+  // Sequencer::process: docs/performance.md "2026-12-07: the ring's last word").
+  static std::uint64_t tail_word(const std::byte* src, std::size_t size, std::size_t rest) noexcept {
+    std::uint64_t w = 0;
+    if constexpr (std::endian::native == std::endian::little) {
+      if (size >= 8) {
+        std::memcpy(&w, src + size - 8, 8);
+        return w >> ((8 - rest) * 8);
+      }
+    }
+    std::memcpy(&w, src + size - rest, rest);
+    return w;
   }
   // (R3) relaxed: the acquire loads before it keep it after them; if any of them read a word
   // of a newer write, that write's (W1) happens-before this load, which then reads kBusy or a
