@@ -1,38 +1,21 @@
 // SqliteStore's `cursors` table (engine/detail/sqlite_cursors.hpp).
 #include "detail/sqlite_cursors.hpp"
+#include "detail/sqlite_db.hpp"
 #include "detail/wall_clock.hpp"
 
-#include <sqlite3.h>
-
 #include <chrono>
-#include <memory>
 
 namespace sessionring::detail {
 namespace {
 
-struct Finalize {
-  void operator()(sqlite3_stmt* s) const noexcept { sqlite3_finalize(s); }
-};
-using Stmt = std::unique_ptr<sqlite3_stmt, Finalize>;
-
-Error db_error(sqlite3* db, const std::string& path, std::string_view what) {
-  std::string text = "sqlite store '";
-  text.append(path).append("': ").append(what).append(": ").append(sqlite3_errmsg(db));
-  text.append(" (SQLite code ").append(std::to_string(sqlite3_extended_errcode(db))).append(")");
-  return Error(Errc::storage_error, std::move(text));
-}
-
+/// A one-shot statement with the session bound to ?1.
 Result<Stmt> prepare(sqlite3* db, const std::string& path, const char* sql, std::string_view session) {
-  sqlite3_stmt* s = nullptr;
-  if (sqlite3_prepare_v2(db, sql, -1, &s, nullptr) != SQLITE_OK) return db_error(db, path, sql);
-  Stmt stmt(s);
-  sqlite3_bind_text(s, 1, session.data(), static_cast<int>(session.size()), SQLITE_STATIC);
-  return stmt;
+  auto s = sqlite_prepare(db, path, sql, /*persistent=*/false);
+  if (s) sqlite_bind_text(s->get(), 1, session);
+  return s;
 }
 
-void bind_name(sqlite3_stmt* s, std::string_view name) {
-  sqlite3_bind_text(s, 2, name.data(), static_cast<int>(name.size()), SQLITE_STATIC);
-}
+void bind_name(sqlite3_stmt* s, std::string_view name) { sqlite_bind_text(s, 2, name); }
 
 }  // namespace
 
@@ -47,7 +30,7 @@ Status sqlite_put_cursor(sqlite3* db, const std::string& path, std::string_view 
   bind_name(s->get(), name);
   sqlite3_bind_int64(s->get(), 3, static_cast<sqlite3_int64>(position));
   sqlite3_bind_int64(s->get(), 4, static_cast<sqlite3_int64>(wall_clock_ns()));
-  if (sqlite3_step(s->get()) != SQLITE_DONE) return db_error(db, path, "commit cursor");
+  if (sqlite3_step(s->get()) != SQLITE_DONE) return sqlite_error(db, path, "commit cursor");
   return {};
 }
 
@@ -58,7 +41,7 @@ Result<std::optional<Sequence>> sqlite_get_cursor(sqlite3* db, const std::string
   bind_name(s->get(), name);
   const int rc = sqlite3_step(s->get());
   if (rc == SQLITE_DONE) return std::optional<Sequence>{};
-  if (rc != SQLITE_ROW) return db_error(db, path, "read cursor");
+  if (rc != SQLITE_ROW) return sqlite_error(db, path, "read cursor");
   return std::optional<Sequence>(static_cast<Sequence>(sqlite3_column_int64(s->get(), 0)));
 }
 
@@ -68,18 +51,17 @@ Result<CursorTable::Map> sqlite_list_cursors(sqlite3* db, const std::string& pat
   CursorTable::Map map;
   int rc;
   while ((rc = sqlite3_step(s->get())) == SQLITE_ROW) {
-    const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s->get(), 0));
-    std::string name(p ? p : "", static_cast<std::size_t>(sqlite3_column_bytes(s->get(), 0)));
-    map.insert_or_assign(std::move(name), static_cast<Sequence>(sqlite3_column_int64(s->get(), 1)));
+    map.insert_or_assign(std::string(sqlite_column_text(s->get(), 0)),
+                         static_cast<Sequence>(sqlite3_column_int64(s->get(), 1)));
   }
-  if (rc != SQLITE_DONE) return db_error(db, path, "list cursors");
+  if (rc != SQLITE_DONE) return sqlite_error(db, path, "list cursors");
   return map;
 }
 
 Result<std::optional<Sequence>> sqlite_lowest_cursor(sqlite3* db, const std::string& path, std::string_view session) {
   auto s = prepare(db, path, "SELECT min(position) FROM cursors WHERE session_id = ?1", session);
   if (!s) return s.error();
-  if (sqlite3_step(s->get()) != SQLITE_ROW) return db_error(db, path, "lowest cursor");
+  if (sqlite3_step(s->get()) != SQLITE_ROW) return sqlite_error(db, path, "lowest cursor");
   if (sqlite3_column_type(s->get(), 0) == SQLITE_NULL) return std::optional<Sequence>{};
   return std::optional<Sequence>(static_cast<Sequence>(sqlite3_column_int64(s->get(), 0)));
 }
@@ -89,7 +71,7 @@ Result<bool> sqlite_delete_cursor(sqlite3* db, const std::string& path, std::str
   auto s = prepare(db, path, "DELETE FROM cursors WHERE session_id = ?1 AND name = ?2", session);
   if (!s) return s.error();
   bind_name(s->get(), name);
-  if (sqlite3_step(s->get()) != SQLITE_DONE) return db_error(db, path, "delete cursor");
+  if (sqlite3_step(s->get()) != SQLITE_DONE) return sqlite_error(db, path, "delete cursor");
   return sqlite3_changes(db) > 0;
 }
 
