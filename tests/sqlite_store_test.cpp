@@ -1,4 +1,4 @@
-// SqliteStore (engine/sqlite_store.cpp) beyond the conformance suite (store_conformance_test):
+// SqliteStore (engine/sqlite_*.cpp) beyond the conformance suite (store_conformance_test):
 // options, the public schema read with plain SQL, schema versions, writers across store
 // instances, read handles following another instance's writer, ids unique per session, and
 // rows removed behind the store's back (docs/store.md "SqliteStore").
