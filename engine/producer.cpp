@@ -114,7 +114,7 @@ Status ProducerImpl::push(const EventInput& in, const AppendOptions& options, Co
   item.completion = completion;
   item.size = static_cast<std::uint32_t>(size);
   item.reserved = generation;  // the Completion generation this item answers (append_wait)
-  item.spill = size > IngestItem::kInlineBytes ? new std::byte[size] : nullptr;
+  item.spill = size > IngestItem::kInlineBytes ? slot_->spill.take(size) : nullptr;  // recycled blocks (SpillPool)
   // Timestamp 0: the sequencer stamps the event with its batch's clock read (design §6 step 3).
   EventRecord::encode(item.record(), e, id, in.timestamp_ns, 0);
   if (in.id.empty()) EventRecord::set_flags(item.record(), EventRecord::kFlagGeneratedId);
@@ -123,7 +123,7 @@ Status ProducerImpl::push(const EventInput& in, const AppendOptions& options, Co
   slot_->pushed.store(pushed + 1, std::memory_order_seq_cst);  // (A1) pairs with (S1)/(A3)/(A4)
   auto give_back = [&](Status st) {
     slot_->pushed.store(pushed, std::memory_order_relaxed);  // relaxed: the sequencer re-reads until stable
-    delete[] item.spill;
+    if (item.spill != nullptr) slot_->spill.put_back(item.spill);
     return st;
   };
   if (!core_.accepting.load(std::memory_order_seq_cst))  // pairs with (S1)

@@ -167,7 +167,7 @@ Sequencer::Step Sequencer::step() {
       for (std::size_t i = 0; i < retry_; ++i) {
         if (items_[i].completion != nullptr)  // kept with a fire-and-forget copy of its id (refuse())
           items_[i].completion->complete(items_[i].reserved, 0, Errc::storage_error, false);
-        delete[] items_[i].spill;
+        give_back_spill(items_[i]);
       }
       retry_ = 0;
       stalled_ = false;
@@ -243,8 +243,7 @@ void Sequencer::process(std::size_t n) {
     // refused batch (refuse()) was taken then and is not taken again.
     if (item.completion != nullptr && !taken_[i] && !item.completion->take(item.reserved)) {  // (C4)
       core_.abandoned_waits.fetch_add(1, std::memory_order_relaxed);  // relaxed: statistics
-      delete[] item.spill;
-      item.spill = nullptr;
+      give_back_spill(item);
       item.size = 0;
       continue;
     }
@@ -278,8 +277,7 @@ void Sequencer::process(std::size_t n) {
         batch_dups_.push_back(i);
         continue;
       }
-      delete[] item.spill;
-      item.spill = nullptr;
+      give_back_spill(item);
       item.size = 0;
       continue;
     }
@@ -322,12 +320,10 @@ void Sequencer::process(std::size_t n) {
       IngestItem& item = items_[idx];
       if (item.completion != nullptr)
         waiters_.push_back({item.completion, EventRecord::sequence_of(item.record()), false, item.reserved});
-      delete[] item.spill;
-      item.spill = nullptr;
+      give_back_spill(item);
     }
     for (std::size_t idx : batch_dups_) {  // their waiters were queued at dedupe time
-      delete[] items_[idx].spill;
-      items_[idx].spill = nullptr;
+      give_back_spill(items_[idx]);
       items_[idx].size = 0;
     }
   }
@@ -369,7 +365,7 @@ void Sequencer::refuse(std::size_t n, const Error& e) {
     const bool waits = item.completion != nullptr;
     if (waits && !kept_ids.contains(EventRecord::id_of(item.record()))) {
       item.completion->complete(item.reserved, 0, Errc::storage_error, false);
-      delete[] item.spill;
+      give_back_spill(item);
       continue;
     }
     EventRecord::set_sequence(item.record(), 0);
@@ -460,6 +456,11 @@ void Sequencer::answer_waiters() {
     w.completion->complete(w.generation, w.sequence, Errc::ok, w.duplicate);
     return true;
   });
+}
+
+void Sequencer::give_back_spill(IngestItem& item) noexcept {
+  if (item.spill != nullptr) item.producer->spill.give_back(item.spill);
+  item.spill = nullptr;
 }
 
 void Sequencer::release_credits(std::size_t n) {

@@ -188,6 +188,7 @@ Result<ProducerSlot*> SessionCore::acquire_producer(bool handle) {
 }
 
 void SessionCore::release_producer(ProducerSlot* slot) {
+  slot->spill.trim();  // still the owner: its idle spill blocks go with it
   std::lock_guard lock(producers_mutex_);
   slot->in_use = false;
   --producers_alive_;

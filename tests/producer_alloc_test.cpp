@@ -8,6 +8,8 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+
 using namespace sessionring;
 using namespace sessionring::test;
 
@@ -50,6 +52,40 @@ void expect_refusals_allocate_nothing(QueueBackend backend, std::uint32_t capaci
   store->control().unblock_appends();
 }
 
+/// Appends `n` events of `data` and waits until the sequencer has taken them all.
+void append_all(Session& s, Producer& p, std::string_view data, std::size_t n, Sequence& last) {
+  for (std::size_t i = 0; i < n; ++i) ASSERT_TRUE(p.append(ev(EventType::message_streamed, "r", data)).ok());
+  last += n;
+  const auto until = std::chrono::steady_clock::now() + patience();
+  while (s.latest_sequence() < last && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  ASSERT_EQ(s.latest_sequence(), last);
+}
+
+/// Records too large for an IngestItem's inline bytes travel in SpillPool blocks that the
+/// sequencer gives back to the producer: once as many blocks circulate as the queue holds, a
+/// stream of such events allocates nothing (each took a `new std::byte[]` before).
+void expect_large_events_allocate_nothing(QueueBackend backend) {
+  SessionOptions o = options();
+  o.queue = backend;
+  o.ingest_capacity = 64;
+  auto s = Session::open(o);
+  ASSERT_TRUE(s.ok()) << s.error();
+  auto p = s->producer();
+  ASSERT_TRUE(p.ok());
+  const std::string data(1024, 'x');  // a 1 KiB payload: over IngestItem::kInlineBytes
+  Sequence last = 0;
+  append_all(*s, *p, data, 2000, last);  // the blocks of one credit window come into circulation
+  constexpr std::size_t kEvents = 20'000;
+  const std::uint64_t before = tools::allocation_count();
+  append_all(*s, *p, data, kEvents, last);
+  const std::uint64_t allocations = tools::allocation_count() - before;
+  // The store's own growth may allocate now and then (its chunk directory); an allocation per
+  // event would be 20,000.
+  EXPECT_LT(allocations, kEvents / 100) << "allocations for " << kEvents << " events of 1 KiB";
+  EXPECT_TRUE(s->stop().ok());
+}
+
 }  // namespace
 
 TEST(ProducerAllocation, queueFullRefusalWithoutCreditAllocatesNothing) {
@@ -58,6 +94,14 @@ TEST(ProducerAllocation, queueFullRefusalWithoutCreditAllocatesNothing) {
 
 TEST(ProducerAllocation, queueFullRefusalOfTheBoostBackendAllocatesNothing) {
   expect_refusals_allocate_nothing(QueueBackend::boost_lockfree, 8);
+}
+
+TEST(ProducerAllocation, eventsLargerThanAQueueItemAllocateNothingOnceTheirSpillBlocksCirculate) {
+  expect_large_events_allocate_nothing(QueueBackend::moodycamel);
+}
+
+TEST(ProducerAllocation, eventsLargerThanAQueueItemAllocateNothingOnTheBoostBackendToo) {
+  expect_large_events_allocate_nothing(QueueBackend::boost_lockfree);
 }
 
 TEST(ProducerAllocation, theCounterSeesAnAllocation) {  // the claims above could not pass vacuously

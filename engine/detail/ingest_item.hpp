@@ -1,6 +1,7 @@
 // IngestItem: one event on its way from a producer to the sequencer. Trivially copyable (as
 // boost::lockfree::queue requires) and 256 bytes: the EventRecord is inline when it fits in
-// kInlineBytes, otherwise in a heap block the sequencer frees after publishing.
+// kInlineBytes, otherwise in a block of the producer's SpillPool, which the sequencer gives
+// back when it no longer needs the record.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -16,7 +17,7 @@ struct IngestItem {
 
   ProducerSlot* producer;   // for the per-producer credit count (INV-7)
   Completion* completion;   // nullptr: fire-and-forget
-  std::byte* spill;         // heap record when size > kInlineBytes, else nullptr
+  std::byte* spill;         // SpillPool block of the record when size > kInlineBytes, else nullptr
   std::uint32_t size;       // record bytes
   std::uint32_t reserved;
   alignas(8) std::byte inline_record[kInlineBytes];

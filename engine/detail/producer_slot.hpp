@@ -6,6 +6,7 @@
 
 #include "detail/completion.hpp"
 #include "detail/ingest_queue.hpp"
+#include "detail/spill_pool.hpp"
 
 #include <atomic>
 #include <cstdint>
@@ -24,6 +25,9 @@ struct ProducerSlot {
   // Reader: the owning producer's credit check (acquire, pairs with A2) and stats.
   alignas(kCacheLine) std::atomic<std::uint64_t> consumed{0};
   alignas(kCacheLine) Completion completion;
+  // Blocks for the owning producer's records larger than an IngestItem's inline bytes; the
+  // sequencer gives them back (SP1/SP2 inside). Its atomic and its free lists on their own lines.
+  SpillPool spill;
   std::unique_ptr<IngestQueue::Token> token;  // the owning producer's queue token
   bool in_use = false;  // guarded by SessionCore::producers_mutex_
   bool handle = false;  // a Producer handed to the host (not the shared one); guarded likewise

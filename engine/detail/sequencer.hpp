@@ -72,6 +72,8 @@ class Sequencer {
   void give_up_unsecured();
   void set_health(bool failing, bool stalled);
   void release_credits(std::size_t n);
+  /// The item's record is no longer needed: its spill block goes back to its producer's pool.
+  static void give_back_spill(IngestItem& item) noexcept;
   void answer_waiters();
   void idle_wait();
   /// The pop buffer: grown on demand from kFirstPop items up to max_batch (idle sessions hold
