@@ -179,6 +179,8 @@ Result<ProducerSlot*> SessionCore::acquire_producer(bool handle) {
     }
   auto slot = std::make_unique<ProducerSlot>();
   slot->token = queue->make_token();
+  // Blocks in use by one producer: its credit window plus the batch the sequencer is on.
+  slot->spill.set_keep_blocks(std::size_t{options.ingest_capacity} + options.max_batch);
   slot->in_use = true;
   slot->handle = handle;
   slots_.push_back(std::move(slot));

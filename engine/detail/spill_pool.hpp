@@ -9,9 +9,10 @@
 //
 // Blocks come in power-of-two size classes from 512 bytes to kRecycleMaxBytes; a larger record
 // gets a block of its own size that is freed when given back (its copy costs more than the
-// allocation). The producer keeps at most kKeepBytes of idle blocks (more are freed as they are
-// collected: the blocks one producer's credit window holds at 1 KiB per event fit), and frees
-// them all when it lets go of its slot (trim). The pool lives in its ProducerSlot,
+// allocation). A producer never has more blocks in use than its credit window plus one batch
+// the sequencer is processing, so it keeps that many idle blocks (keep_blocks, set by the
+// session: ingest_capacity + max_batch) and frees the rest as they are collected; it frees them
+// all when it lets go of its slot (trim). The pool lives in its ProducerSlot,
 // which the SessionCore owns for its whole life: the sequencer may give a block back after the
 // producer went away, and the next producer to take the slot reuses the blocks.
 #pragma once
@@ -31,7 +32,6 @@ class SpillPool {
  public:
   static constexpr std::size_t kMinBlockBytes = 512;
   static constexpr std::size_t kRecycleMaxBytes = std::size_t{16} << 10;
-  static constexpr std::size_t kKeepBytes = std::size_t{8} << 20;
 
   SpillPool() = default;
   SpillPool(const SpillPool&) = delete;
@@ -47,6 +47,7 @@ class SpillPool {
     if (Block* b = free_[c]; b != nullptr) {
       free_[c] = b->next;
       free_bytes_ -= capacity_of(c);
+      --free_blocks_;
       return b->bytes();
     }
     return make(capacity_of(c), c)->bytes();
@@ -61,12 +62,16 @@ class SpillPool {
       keep(b);
   }
 
+  /// Owner (before the producer's first take): how many idle blocks to keep.
+  void set_keep_blocks(std::size_t n) noexcept { keep_blocks_ = n; }
+
   /// Owning producer, when it lets go of the slot: frees every idle block.
   void trim() noexcept {
     collect();
     for (Block*& head : free_)
       while (head != nullptr) destroy(std::exchange(head, head->next));
     free_bytes_ = 0;
+    free_blocks_ = 0;
   }
 
   /// Sequencer (any thread): the record in this block is no longer needed.
@@ -118,14 +123,14 @@ class SpillPool {
     while (b != nullptr) keep(std::exchange(b, b->next));
   }
   void keep(Block* b) noexcept {
-    const std::size_t cap = capacity_of(b->size_class);
-    if (free_bytes_ + cap > kKeepBytes) {
+    if (free_blocks_ >= keep_blocks_) {
       destroy(b);
       return;
     }
     b->next = free_[b->size_class];
     free_[b->size_class] = b;
-    free_bytes_ += cap;
+    free_bytes_ += capacity_of(b->size_class);
+    ++free_blocks_;
   }
 
   // Blocks given back by the sequencer, not yet collected. Writer: the sequencer (SP1, a
@@ -134,6 +139,8 @@ class SpillPool {
   alignas(kCacheLine) std::atomic<Block*> returned_{nullptr};
   alignas(kCacheLine) std::array<Block*, kClasses> free_{};  // owning producer only: idle blocks per size class
   std::size_t free_bytes_ = 0;                            // owning producer only
+  std::size_t free_blocks_ = 0;                           // owning producer only
+  std::size_t keep_blocks_ = 4096 + 1024;                 // owner: SessionOptions' ingest_capacity + max_batch
 };
 
 static_assert(alignof(SpillPool) == kCacheLine, "returned_ and the free lists on separate cache lines");
