@@ -58,19 +58,22 @@ Status unencodable(const EventInput& e, std::uint32_t max_event_bytes, const std
 }  // namespace
 
 Status ProducerImpl::wait_for_credit(std::uint64_t pushed, const AppendOptions& options) {
+  if (pushed < credit_limit_) return {};  // credit left from the last load of `consumed`
   const std::uint64_t cap = core_.options.ingest_capacity;
   auto has_credit = [&] {
     return pushed - slot_->consumed.load(std::memory_order_seq_cst) < cap ||  // pairs with (A2)
            !core_.accepting.load(std::memory_order_seq_cst) ||                // pairs with (S1)
            SessionCore::stalled(core_.store_health.load(std::memory_order_seq_cst));  // (H3) pairs with (H1)
   };
-  if (pushed - slot_->consumed.load(std::memory_order_acquire) < cap) return {};  // pairs with (A2)
+  credit_limit_ = slot_->consumed.load(std::memory_order_acquire) + cap;  // pairs with (A2)
+  if (pushed < credit_limit_) return {};
   auto full = [&] { return Status(Error(Errc::queue_full, core_.credit_full_message)); };  // allocates nothing
   if (options.on_full == FullPolicy::fail) return full();
   for (;;) {
     (void)core_.space.wait(core_.options.wait, has_credit, options.deadline);  // the session's WaitStrategy
     if (!core_.accepting.load(std::memory_order_acquire)) return {};  // step c reports `stopped`
-    if (pushed - slot_->consumed.load(std::memory_order_acquire) < cap) return {};  // pairs with (A2)
+    credit_limit_ = slot_->consumed.load(std::memory_order_acquire) + cap;  // pairs with (A2)
+    if (pushed < credit_limit_) return {};
     // A stalled sequencer takes nothing until the store recovers: do not wait for it (§11).
     if (SessionCore::stalled(core_.store_health.load(std::memory_order_seq_cst))) return stalled_error(false);  // (H3)
     if (std::chrono::steady_clock::now() >= options.deadline) return full();

@@ -42,6 +42,10 @@ class ProducerImpl {
   SessionCore& core_;
   ProducerSlot* const slot_;
   const std::shared_ptr<SessionCore> keep_alive_;
+  // `pushed` may reach this without another credit check: `consumed` + ingest_capacity as last
+  // loaded (consumed only grows, so it is never too high). Most pushes then read no line the
+  // sequencer writes: the Disruptor's cached gating sequence. This producer's calls only.
+  std::uint64_t credit_limit_ = 0;
 
  public:
   OneUserCheck one_user;  // Producer's calls (debug and sanitizer builds): never two threads at once

@@ -22,7 +22,8 @@ struct ProducerSlot {
   alignas(kCacheLine) std::atomic<std::uint64_t> pushed{0};
   // Events of this producer the sequencer has taken off the queue. Writer: sequencer (A2,
   // seq_cst: release for the credit check, seq_cst as the `space` WaitGate publication).
-  // Reader: the owning producer's credit check (acquire, pairs with A2) and stats.
+  // Reader: the owning producer's credit check (acquire, pairs with A2; once its cached limit,
+  // ProducerImpl::credit_limit_, is used up) and stats.
   alignas(kCacheLine) std::atomic<std::uint64_t> consumed{0};
   alignas(kCacheLine) Completion completion;
   // Blocks for the owning producer's records larger than an IngestItem's inline bytes; the
