@@ -1,6 +1,7 @@
 // JetStreamSessionLog: appends as fenced JetStream publishes, reads from the stream leader
 // (docs/store.md "JetStreamStore").
 #include "detail/jetstream_session_log.hpp"
+#include "detail/batch_checks.hpp"
 
 #include "detail/cursor_checks.hpp"
 #include "detail/str_cat.hpp"
@@ -196,13 +197,7 @@ Status JetStreamSessionLog::append(const AppendBatch& batch) {
   if (refused_) return *refused_;
   if (batch.size() == 0) return {};
   const std::string& id = shared_->address.session_id;
-  if (batch.records.size() != batch.events.size())
-    return Status(Errc::validation_error, "session '" + id + "': batch has " + std::to_string(batch.events.size()) +
-                                              " events but " + std::to_string(batch.records.size()) + " records");
-  if (batch.first_sequence != written_ + 1)
-    return Status(Errc::sequence_conflict, "session '" + id + "': batch starts at sequence " +
-                                               std::to_string(batch.first_sequence) + " but the latest is " +
-                                               std::to_string(written_) + " (is a second writer appending?)");
+  if (Status st = check_batch_start(id, batch, written_); !st) return st;
   // Room for the headers: names and values stay far below 1 KiB.
   const std::size_t max_payload = store_->client->max_payload();
   const std::size_t limit = max_payload > 2048 ? max_payload - 1024 : max_payload / 2;

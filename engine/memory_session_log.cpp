@@ -1,6 +1,7 @@
 // MemorySessionLog (engine/detail/memory_session_log.hpp): append into arena chunks, lock-free
 // reads under a chunk pin, retention by whole chunks with reuse.
 #include "detail/memory_session_log.hpp"
+#include "detail/batch_checks.hpp"
 #include "detail/wall_clock.hpp"
 
 #include <sessionring/event_record.hpp>
@@ -14,14 +15,8 @@ namespace sessionring::detail {
 
 Status MemorySessionLog::append(const AppendBatch& batch) {
   if (batch.size() == 0) return {};
-  if (batch.records.size() != batch.events.size())
-    return Status(Errc::validation_error, "session '" + id_ + "': batch has " + std::to_string(batch.events.size()) +
-                                              " events but " + std::to_string(batch.records.size()) + " records");
   const Sequence latest = latest_.load(std::memory_order_relaxed);  // relaxed: the writer's own value
-  if (batch.first_sequence != latest + 1)
-    return Status(Errc::sequence_conflict, "session '" + id_ + "': batch starts at sequence " +
-                                               std::to_string(batch.first_sequence) + " but the latest is " +
-                                               std::to_string(latest) + " (is a second writer appending?)");
+  if (Status st = check_batch_start(id_, batch, latest); !st) return st;
   for (std::size_t i = 0; i < batch.size(); ++i) {
     const auto rec = batch.records[i];
     const Sequence seq = batch.first_sequence + i;

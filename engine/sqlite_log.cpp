@@ -20,6 +20,15 @@ Error pruned_error(const std::string& session, Sequence asked, Sequence first) {
                                  " was pruned by retention; the first available is " + std::to_string(first));
 }
 
+/// Raises `cache`, a monotonic cache of a value read from the database, to `stored`; answers the
+/// larger of the two.
+Sequence raise_cache(std::atomic<Sequence>& cache, Sequence stored) noexcept {
+  Sequence cur = cache.load(std::memory_order_relaxed);  // relaxed: a monotonic cache
+  while (stored > cur && !cache.compare_exchange_weak(cur, stored, std::memory_order_relaxed)) {
+  }
+  return std::max(cur, stored);
+}
+
 }  // namespace
 
 Status SqliteLog::append(const AppendBatch&) {
@@ -53,13 +62,7 @@ Sequence SqliteLog::latest_sequence() const noexcept {
     return session_->latest.load(std::memory_order_acquire);   // pairs with (Q1)
   // No writer in this process: ask the database (another process may be writing).
   try {
-    auto l = store_->stored_latest(session_->id);
-    if (l) {
-      Sequence cur = session_->latest.load(std::memory_order_relaxed);  // relaxed: a monotonic cache
-      while (*l > cur && !session_->latest.compare_exchange_weak(cur, *l, std::memory_order_relaxed)) {
-      }
-      return std::max(cur, *l);
-    }
+    if (auto l = store_->stored_latest(session_->id)) return raise_cache(session_->latest, *l);
   } catch (...) {
     // Out of memory: answer the cached value.
   }
@@ -70,13 +73,7 @@ Sequence SqliteLog::first_sequence() const noexcept {
   if (session_->local_writer.load(std::memory_order_acquire))  // pairs with the writer open's release
     return session_->first.load(std::memory_order_acquire);    // pairs with the writer's release
   try {
-    auto f = store_->stored_first(session_->id);
-    if (f) {
-      Sequence cur = session_->first.load(std::memory_order_relaxed);  // relaxed: a monotonic cache
-      while (*f > cur && !session_->first.compare_exchange_weak(cur, *f, std::memory_order_relaxed)) {
-      }
-      return std::max(cur, *f);
-    }
+    if (auto f = store_->stored_first(session_->id)) return raise_cache(session_->first, *f);
   } catch (...) {
     // Out of memory: answer the cached value.
   }
@@ -91,14 +88,11 @@ Status SqliteLog::read(const EventQuery& q, FunctionRef<bool(const EventView&)> 
   auto l = store_->lease();
   if (!l) return l.error();
   SqliteStoreState::Conn& c = *l->conn;
-  if (!c.read) {
-    const std::string sql = std::string("SELECT ") + kEventColumns +
-                            " FROM events WHERE session_id = ?1 AND sequence > ?2 AND sequence <= ?3 ORDER BY sequence";
-    auto s = sqlite_prepare(c.db.get(), store_->path, sql.c_str());
-    if (!s) return s.error();
-    c.read = std::move(*s);
-  }
-  sqlite3_stmt* s = c.read.get();
+  static const std::string kRead = std::string("SELECT ") + kEventColumns +
+                                   " FROM events WHERE session_id = ?1 AND sequence > ?2 AND sequence <= ?3 ORDER BY sequence";
+  auto stmt = store_->prepared(c, &SqliteStoreState::Conn::read, kRead.c_str());
+  if (!stmt) return stmt.error();
+  sqlite3_stmt* s = *stmt;
   StmtReset reset{s};
   sqlite_bind_text(s, 1, session_->id);
   sqlite3_bind_int64(s, 2, static_cast<sqlite3_int64>(std::min<Sequence>(q.after, INT64_MAX)));
@@ -140,13 +134,10 @@ Result<Event> SqliteLog::find_by_id(std::string_view id) const {
   auto l = store_->lease();
   if (!l) return l.error();
   SqliteStoreState::Conn& c = *l->conn;
-  if (!c.find) {
-    const std::string sql = std::string("SELECT ") + kEventColumns + " FROM events WHERE session_id = ?1 AND id = ?2";
-    auto s = sqlite_prepare(c.db.get(), store_->path, sql.c_str());
-    if (!s) return s.error();
-    c.find = std::move(*s);
-  }
-  sqlite3_stmt* s = c.find.get();
+  static const std::string kFind = std::string("SELECT ") + kEventColumns + " FROM events WHERE session_id = ?1 AND id = ?2";
+  auto stmt = store_->prepared(c, &SqliteStoreState::Conn::find, kFind.c_str());
+  if (!stmt) return stmt.error();
+  sqlite3_stmt* s = *stmt;
   StmtReset reset{s};
   sqlite_bind_text(s, 1, session_->id);
   sqlite_bind_text(s, 2, id);

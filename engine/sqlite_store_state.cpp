@@ -41,6 +41,16 @@ Result<SqliteStoreState::Lease> SqliteStoreState::lease() const {
   return Lease{this, std::move(c)};
 }
 
+Result<sqlite3_stmt*> SqliteStoreState::prepared(Conn& c, Stmt Conn::*slot, const char* sql) const {
+  Stmt& stmt = c.*slot;
+  if (!stmt) {
+    auto s = sqlite_prepare(c.db.get(), path, sql);
+    if (!s) return s.error();
+    stmt = std::move(*s);
+  }
+  return stmt.get();
+}
+
 namespace {
 
 /// Runs the one-row statement `slot` (prepared from `sql` on first use) for `session` on a
@@ -51,16 +61,12 @@ Result<int> query_session(const SqliteStoreState& st, Stmt SqliteStoreState::Con
   auto l = st.lease();
   if (!l) return l.error();
   SqliteStoreState::Conn& c = *l->conn;
-  Stmt& stmt = c.*slot;
-  if (!stmt) {
-    auto s = sqlite_prepare(c.db.get(), st.path, sql);
-    if (!s) return s.error();
-    stmt = std::move(*s);
-  }
-  StmtReset reset{stmt.get()};
-  sqlite_bind_text(stmt.get(), 1, session);
-  const int rc = sqlite3_step(stmt.get());
-  if (rc == SQLITE_ROW) row(stmt.get());
+  auto stmt = st.prepared(c, slot, sql);
+  if (!stmt) return stmt.error();
+  StmtReset reset{*stmt};
+  sqlite_bind_text(*stmt, 1, session);
+  const int rc = sqlite3_step(*stmt);
+  if (rc == SQLITE_ROW) row(*stmt);
   if (rc != SQLITE_ROW && rc != SQLITE_DONE) return sqlite_error(c.db.get(), st.path, what);
   return rc;
 }

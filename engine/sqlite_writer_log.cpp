@@ -1,6 +1,7 @@
 // SqliteStore's writer handle (engine/detail/sqlite_writer_log.hpp).
 #include "detail/sqlite_writer_log.hpp"
 
+#include "detail/batch_checks.hpp"
 #include "detail/cursor_checks.hpp"
 #include "detail/sqlite_cursors.hpp"
 #include "detail/sqlite_log.hpp"
@@ -88,13 +89,7 @@ class SqliteWriterLog final : public SessionLog {
   Status append(const AppendBatch& batch) override {
     if (batch.size() == 0) return {};
     const std::string& id = session_->id;
-    if (batch.records.size() != batch.events.size())
-      return Status(Errc::validation_error, "session '" + id + "': batch has " + std::to_string(batch.events.size()) +
-                                                " events but " + std::to_string(batch.records.size()) + " records");
-    if (batch.first_sequence != written_ + 1)
-      return Status(Errc::sequence_conflict, "session '" + id + "': batch starts at sequence " +
-                                                 std::to_string(batch.first_sequence) + " but the latest is " +
-                                                 std::to_string(written_) + " (is a second writer appending?)");
+    if (Status st = check_batch_start(id, batch, written_); !st) return st;
     for (std::size_t i = 0; i < batch.size(); ++i)
       if (batch.events[i].sequence_number != batch.first_sequence + i || !is_valid_event_type(static_cast<std::uint8_t>(batch.events[i].type)))
         return Status(Errc::validation_error, "session '" + id + "': append batch event " + std::to_string(i) +

@@ -36,6 +36,19 @@ std::shared_ptr<SessionLog> open_log(LogStore& store, std::string_view id, OpenM
   return l.value();
 }
 
+/// Reads `q` and checks the events are test events after q.after, contiguous; returns the
+/// sequence after the last one read.
+Sequence read_contiguous(const SessionLog& log, const EventQuery& q) {
+  Sequence expect = q.after + 1;
+  Status st = log.read(q, [&](const EventView& v) {
+    EXPECT_EQ(v.sequence_number, expect++);
+    EXPECT_EQ(v.id, "evt-" + std::to_string(v.sequence_number));
+    return true;
+  });
+  EXPECT_TRUE(st) << st.error();
+  return expect;
+}
+
 TEST(LogStore, openValidatesOptionsNamingTheOption) {
   TempDir dir;
   auto o = test::options_in(dir);
@@ -162,13 +175,7 @@ TEST(LogStore, readsFromTheMiddleOfASegmentAndAcrossRolls) {
     EventQuery q;
     q.after = after;
     q.limit = 40;
-    Sequence expect = after + 1;
-    ASSERT_TRUE(log->read(q, [&](const EventView& v) {
-      EXPECT_EQ(v.sequence_number, expect++);
-      EXPECT_EQ(v.id, "evt-" + std::to_string(v.sequence_number));
-      return true;
-    }));
-    EXPECT_EQ(expect, std::min<Sequence>(after + 41, 1001)) << "after " << after;
+    EXPECT_EQ(read_contiguous(*log, q), std::min<Sequence>(after + 41, 1001)) << "after " << after;
   }
   auto info = store->info("roll");
   ASSERT_TRUE(info) << info.error();
@@ -196,13 +203,7 @@ TEST(LogStore, aReadOfAnyRangeGetsExactlyThatRangeWhateverTheIndexBoundAndChunk)
       EventQuery q;
       q.after = after;
       q.before = before;
-      Sequence expect = after + 1;
-      ASSERT_TRUE(log->read(q, [&](const EventView& v) {
-        EXPECT_EQ(v.sequence_number, expect++);
-        EXPECT_EQ(v.id, "evt-" + std::to_string(v.sequence_number));
-        return true;
-      }));
-      EXPECT_EQ(expect, std::min<Sequence>(before, 201)) << "after " << after << " before " << before;
+      EXPECT_EQ(read_contiguous(*log, q), std::min<Sequence>(before, 201)) << "after " << after << " before " << before;
     }
   }
 }

@@ -1,5 +1,5 @@
 // SpillPool: the blocks that hold a producer's records too large for an IngestItem's inline
-// bytes (docs/design.md §6 step a), recycled instead of allocated per event. The producer takes
+// bytes (docs/design.md §6 step 0), recycled instead of allocated per event. The producer takes
 // a block, encodes into it and queues the item; the sequencer gives the block back when it no
 // longer needs the record (stored and written to the ring, dropped, or refused), in any order,
 // from any thread, with one lock-free push; the producer collects what was given back when its

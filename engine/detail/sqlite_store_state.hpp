@@ -45,6 +45,8 @@ struct SqliteStoreState {
   /// read-write even when the store was opened read_only (never: the store refuses that first).
   Result<Db> connect(bool write) const;
   Result<Lease> lease() const;
+  /// The connection's statement in `slot`, prepared from `sql` on first use.
+  Result<sqlite3_stmt*> prepared(Conn& c, Stmt Conn::*slot, const char* sql) const;
 
   /// max(sequence) of the session in the database (0 when empty).
   Result<Sequence> stored_latest(std::string_view session) const;
