@@ -53,6 +53,11 @@ TEST(Follower, deliversAnotherWritersHistoryThenLiveEventsExactlyWithoutGapOrDup
   ASSERT_EQ(want.size(), 100 + more);
   EXPECT_EQ(all, want);
   EXPECT_EQ(tail, std::vector<Event>(want.begin() + 89, want.end()));
+  // A subscriber behind the ring reads the store up to what it holds, which may be ahead of what
+  // the follower's thread has published so far: wait for the follower to publish it all.
+  const auto until = std::chrono::steady_clock::now() + patience();
+  while (follower.latest_sequence() < 100 + more && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
   EXPECT_EQ(follower.latest_sequence(), 100 + more);
   ASSERT_TRUE(follower.stop().ok());
   ASSERT_TRUE(writer.stop().ok());

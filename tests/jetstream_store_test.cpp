@@ -571,7 +571,7 @@ TEST(JetStreamCluster, streamLeaderKilledMidStreamThenWriterKilledAndAnotherHost
   largest_gap = 0;
   std::int64_t first_after = 0;
   for (int after = 0; after < 30;) {
-    ASSERT_NO_FATAL_FAILURE(read_ack(30s));
+    ASSERT_NO_FATAL_FAILURE(read_ack(90s));  // the writer's append_timeout is 60 s
     if (acked_at > killed_at) {
       if (first_after == 0) first_after = acked_at;
       ++after;

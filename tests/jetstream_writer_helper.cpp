@@ -39,7 +39,9 @@ int main(int argc, char** argv) {
   o.stream = argv[2];
   o.stream_count = static_cast<std::uint32_t>(std::stoul(argv[3]));
   o.replicas = static_cast<std::uint32_t>(std::stoul(argv[4]));
-  o.append_timeout = std::chrono::seconds(15);
+  // Long enough for an R3 leader election while sanitizer builds run tests in parallel on 2
+  // cores (CI saw one take over 15 s): the failover test asserts no gap and no duplicate, not speed.
+  o.append_timeout = std::chrono::seconds(60);
   const std::string session = argv[5], tag = argv[6];
   std::shared_ptr<SessionLog> log;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
