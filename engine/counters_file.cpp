@@ -37,7 +37,6 @@ Error os_error(const std::string& what, const std::filesystem::path& path, int e
   return Error(Errc::storage_error, str_cat(what, " '", path.string(), "': ", std::strerror(err)));
 }
 
-
 template <class T>
 void put(void* base, std::size_t off, T v) noexcept {
   std::memcpy(static_cast<char*>(base) + off, &v, sizeof v);

@@ -55,7 +55,6 @@ T get(const void* base, std::size_t off) noexcept {
   return v;
 }
 
-
 /// False only when no process `pid` exists (in this pid namespace).
 bool process_exists(std::uint64_t pid) noexcept {
   if (pid == 0 || pid > static_cast<std::uint64_t>(INT32_MAX)) return false;

@@ -65,15 +65,17 @@ Status ProducerImpl::wait_for_credit(std::uint64_t pushed, const AppendOptions& 
            !core_.accepting.load(std::memory_order_seq_cst) ||                // pairs with (S1)
            SessionCore::stalled(core_.store_health.load(std::memory_order_seq_cst));  // (H3) pairs with (H1)
   };
-  credit_limit_ = slot_->consumed.load(std::memory_order_acquire) + cap;  // pairs with (A2)
-  if (pushed < credit_limit_) return {};
+  auto credit_left = [&] {  // reloads the cached limit
+    credit_limit_ = slot_->consumed.load(std::memory_order_acquire) + cap;  // pairs with (A2)
+    return pushed < credit_limit_;
+  };
+  if (credit_left()) return {};
   auto full = [&] { return Status(Error(Errc::queue_full, core_.credit_full_message)); };  // allocates nothing
   if (options.on_full == FullPolicy::fail) return full();
   for (;;) {
     (void)core_.space.wait(core_.options.wait, has_credit, options.deadline);  // the session's WaitStrategy
     if (!core_.accepting.load(std::memory_order_acquire)) return {};  // step c reports `stopped`
-    credit_limit_ = slot_->consumed.load(std::memory_order_acquire) + cap;  // pairs with (A2)
-    if (pushed < credit_limit_) return {};
+    if (credit_left()) return {};
     // A stalled sequencer takes nothing until the store recovers: do not wait for it (§11).
     if (SessionCore::stalled(core_.store_health.load(std::memory_order_seq_cst))) return stalled_error(false);  // (H3)
     if (std::chrono::steady_clock::now() >= options.deadline) return full();

@@ -190,5 +190,4 @@ Status SqliteLog::decode_row(sqlite3_stmt* s, EventView& v, Sequence expect) con
   return {};
 }
 
-
 }  // namespace sessionring::detail
