@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -59,7 +60,13 @@ inline SessionOptions engine_options(const BenchConfig& c) {
 // creates so that it can be removed afterwards.
 inline std::shared_ptr<SessionStore> open_store(const BenchConfig& c, const std::string& session_id,
                                          std::filesystem::path& created_dir) {
-  if (c.store == "memory") return MemoryStore::create();
+  if (c.store == "memory") {
+    MemoryStoreOptions mo;
+    mo.retention.max_events = c.retain_events;
+    auto st = MemoryStore::create(mo);
+    if (!st) throw std::runtime_error("MemoryStore::create: " + st.error().describe());
+    return *st;
+  }
   LogStoreOptions lo;
   lo.root = c.store.substr(4);
   auto d = parse_durability(c.durability);
@@ -69,6 +76,13 @@ inline std::shared_ptr<SessionStore> open_store(const BenchConfig& c, const std:
   if (!st) throw std::runtime_error("LogStore::open: " + st.error().describe());
   created_dir = lo.root / session_id;
   return *st;
+}
+
+// The session's first available sequence in `store` (above what retention pruned), or 0 if the
+// store cannot open it for reading.
+inline Sequence first_available(SessionStore& store, const std::string& session_id) {
+  auto log = store.open(session_id, OpenMode::read);
+  return log ? (*log)->first_sequence() : 0;
 }
 
 inline void remove_dir(const std::filesystem::path& dir) {
@@ -83,6 +97,8 @@ struct SubBase {
   std::size_t poll(H& handler, Clock::time_point deadline, bool& failed) {
     auto r = s.poll_wait(handler, deadline);
     if (!r) {
+      // e.g. Errc::pruned: --retain-events removed events this subscriber had not read yet
+      std::fprintf(stderr, "sessionring bench: a subscriber stopped: %s\n", r.error().describe().c_str());
       failed = true;
       return 0;
     }
@@ -124,6 +140,8 @@ class SessionEngine {
     SessionOptions o = engine_options(c);
     o.session_id = fresh_session_id();
     o.store = open_store(c, o.session_id, dir_);
+    store_ = o.store;
+    id_ = o.session_id;
     auto s = Session::open(o);
     if (!s) throw std::runtime_error("Session::open: " + s.error().describe());
     session_ = std::make_unique<Session>(std::move(*s));
@@ -156,6 +174,7 @@ class SessionEngine {
     return !producers_.failed();
   }
   Sequence latest() const { return session_->latest_sequence(); }
+  Sequence first_available() const { return bench_detail::first_available(*store_, id_); }
   std::uint64_t batches() const { return session_->stats().batches; }
   std::uint64_t oversize() const { return session_->stats().oversize_events; }
   void stop() {
@@ -164,6 +183,8 @@ class SessionEngine {
 
  private:
   std::filesystem::path dir_;
+  std::shared_ptr<SessionStore> store_;
+  std::string id_;
   std::unique_ptr<Session> session_;
   ThreadProducers producers_;
 };
@@ -176,9 +197,10 @@ class ServerEngine {
   using Sub = SubBase;
   explicit ServerEngine(const BenchConfig& c) {
     SessionServerOptions o;
-    const std::string id = fresh_session_id();
-    o.store = open_store(c, id, dir_);
-    o.new_session = NewSession{id, {}, {}};
+    id_ = fresh_session_id();
+    o.store = open_store(c, id_, dir_);
+    store_ = o.store;
+    o.new_session = NewSession{id_, {}, {}};
     o.max_concurrent_runs = c.run_slots != 0 ? c.run_slots : c.producers;
     o.max_queued_runs = c.producers + 1;
     o.engine = engine_options(c);
@@ -224,6 +246,7 @@ class ServerEngine {
     return ok;
   }
   Sequence latest() const { return server_->session().latest_sequence(); }
+  Sequence first_available() const { return bench_detail::first_available(*store_, id_); }
   std::uint64_t batches() const { return server_->session().stats().batches; }
   std::uint64_t oversize() const { return server_->session().stats().oversize_events; }
   void stop() {
@@ -232,6 +255,8 @@ class ServerEngine {
 
  private:
   std::filesystem::path dir_;
+  std::shared_ptr<SessionStore> store_;
+  std::string id_;
   std::unique_ptr<SessionServer> server_;
   std::vector<std::string> runs_;
   unsigned round_ = 0;
@@ -264,6 +289,7 @@ class MutexEngineAdapter {
     return true;
   }
   Sequence latest() const { return engine_.latest_sequence(); }
+  Sequence first_available() const { return 1; }  // keeps every event
   std::uint64_t batches() const { return 0; }
   std::uint64_t oversize() const { return 0; }
   void stop() { engine_.stop(); }

@@ -346,6 +346,7 @@ BenchResult run_with(const BenchConfig& c) {
   r.lapped -= lapped0;
   r.store_reads -= reads0;
   r.batches = eng.batches() - batches0;
+  r.first_available = eng.first_available();
   r.oversize_events = eng.oversize() - oversize0;
   r.events = m.events;
   r.seconds = m.seconds;

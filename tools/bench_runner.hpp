@@ -33,6 +33,7 @@ struct BenchConfig {
   WaitStrategy wait = WaitStrategy::block;
   std::string store = "memory";         ///< "memory" or "log:DIR"
   std::string durability = "buffered";  ///< log store only: none | buffered | fsync
+  std::uint64_t retain_events = 0;      ///< memory store: RetentionPolicy::max_events (0 = keep every event)
   double rate = 0;                      ///< total events/s over all producers; 0 = as fast as possible
   double duration_s = 0;                ///< > 0: producers emit for this long instead of `events`
   std::string engine = "sessionring";   ///< "sessionring" or "mutex"
@@ -68,6 +69,7 @@ struct BenchResult {
   std::uint64_t churn_received = 0;    ///< events they received
   std::uint64_t lapped = 0;            ///< times a subscriber was lapped by the ring
   std::uint64_t store_reads = 0;       ///< subscriber reads from the store (lapped fallback, oversize)
+  Sequence first_available = 0;        ///< the store's first available sequence at the end (> 1: retention pruned)
   std::uint64_t oversize_events = 0;   ///< events larger than a ring slot
   std::uint64_t batches = 0;           ///< sequencer batches in the measured round
   double cpu_user_s = 0, cpu_sys_s = 0;  ///< whole process during the measured round
