@@ -516,6 +516,12 @@ TEST(CliBench, soakChurningSubscribersResumeWithoutLossOrDuplicate) {
   EXPECT_GT(j.at("rss_end_kb").get<std::uint64_t>(), 0u);
 }
 
+TEST(CliBench, retainEventsWithTheMutexEngineIsUsageError) {
+  auto r = cli({"bench", "--engine", "mutex", "--retain-events", "1000", "--events", "10"});
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_THAT(r.err, HasSubstr("--retain-events"));
+}
+
 TEST(CliBench, outOfRangeChurnSubscribersIsUsageError) {
   auto r = cli({"bench", "--churn-subscribers", "5000", "--events", "10"});
   EXPECT_EQ(r.exit_code, 2) << r.out << r.err;

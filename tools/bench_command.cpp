@@ -81,11 +81,11 @@ void print_human(const BenchConfig& c, const BenchResult& r) {
                 static_cast<unsigned long long>(r.churn_lags), static_cast<unsigned long long>(r.churn_received));
   std::printf("  memory          RSS %.1f MiB at the start of the measured round, %.1f MiB at its end%s\n",
               static_cast<double>(r.rss_start_kb) / 1024.0, static_cast<double>(r.rss_end_kb) / 1024.0,
-              c.store != "memory"     ? ""
-              : c.retain_events == 0 ? " (the memory store keeps every event)"
-                                     : (" (the memory store keeps the newest --retain-events; first available seq " +
+              c.retain_events > 0    ? (" (the store keeps the newest --retain-events; first available seq " +
                                         std::to_string(r.first_available) + ")")
-                                           .c_str());
+                                           .c_str()
+              : c.store == "memory" ? " (the memory store keeps every event)"
+                                    : "");
   std::printf("  delivery        lost %llu, duplicates %llu\n", static_cast<unsigned long long>(r.lost),
               static_cast<unsigned long long>(r.duplicates));
   std::printf("  errors          %llu%s\n", static_cast<unsigned long long>(r.errors),
@@ -123,7 +123,7 @@ nlohmann::ordered_json bench_json(const BenchConfig& c, const BenchResult& r) {
     j["queue"] = queue_name(c.queue);
     j["store"] = c.store.rfind("log:", 0) == 0 ? "log" : c.store;
     if (c.store != "memory") j["durability"] = c.durability;
-    else j["retain_events"] = c.retain_events;
+    j["retain_events"] = c.retain_events;
     j["first_available"] = r.first_available;
     j["ring_capacity"] = c.ring_capacity;
     j["slot_bytes"] = c.slot_bytes;
@@ -182,7 +182,7 @@ void add_bench_options(CLI::App& cmd, BenchConfig& c, bool knobs) {
   cmd.add_option("--max-batch", c.max_batch, "Events per sequencer batch");
   cmd.add_option("--store", c.store, "memory | log:DIR");
   cmd.add_option("--retain-events", c.retain_events,
-                 "Memory store: keep only the newest N events, reusing pruned arena chunks (0 = keep every event)");
+                 "The store keeps only the newest N events (RetentionPolicy::max_events; the memory store reuses the pruned chunks); 0 = every event");
   cmd.add_option("--durability", c.durability, "Log store: none | buffered | fsync")
       ->check(CLI::IsMember({"none", "buffered", "fsync"}));
   cmd.add_option("--rate", c.rate, "Total events/s over all producers (0 = as fast as possible)")

@@ -56,7 +56,7 @@ inline SessionOptions engine_options(const BenchConfig& c) {
   return o;
 }
 
-// Opens the store named by --store; for a log store, remembers the session directory this run
+// Opens the store named by --store, with --retain-events as its retention; for a log store, remembers the session directory this run
 // creates so that it can be removed afterwards.
 inline std::shared_ptr<SessionStore> open_store(const BenchConfig& c, const std::string& session_id,
                                          std::filesystem::path& created_dir) {
@@ -69,6 +69,7 @@ inline std::shared_ptr<SessionStore> open_store(const BenchConfig& c, const std:
   }
   LogStoreOptions lo;
   lo.root = c.store.substr(4);
+  lo.retention.max_events = c.retain_events;
   auto d = parse_durability(c.durability);
   if (!d) throw std::runtime_error(d.error().describe());
   lo.durability = *d;

@@ -430,6 +430,8 @@ std::string check(const BenchConfig& c) {
   if (c.rate < 0 || c.duration_s < 0) return "--rate and --duration must not be negative";
   if (c.api != "server" && c.api != "session") return "--api must be server or session";
   if (c.churn_subscribers > 1024) return "--churn-subscribers must be at most 1024";
+  if (c.retain_events > (std::uint64_t{1} << 62)) return "--retain-events must be at most 2^62";
+  if (c.retain_events > 0 && c.engine == "mutex") return "--engine mutex keeps every event: drop --retain-events";
   return {};
 }
 
