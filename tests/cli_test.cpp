@@ -461,14 +461,19 @@ TEST(CliSqlite, demoWritesAndSessionsVerifyTailReadASqliteStore) {
   EXPECT_FALSE(std::filesystem::exists(dir.path() / "missing.db"));
 }
 
+// A bench JSON report in which every subscriber received every event exactly once, in order.
+void expect_every_event_once(const nlohmann::json& j) {
+  EXPECT_EQ(j.at("errors").get<std::uint64_t>(), 0u);
+  EXPECT_EQ(j.at("lost").get<std::uint64_t>(), 0u);
+  EXPECT_EQ(j.at("duplicates").get<std::uint64_t>(), 0u);
+}
+
 TEST(CliBench, jsonCountsEveryEventDeliveredOnceUnderPeerFieldNames) {
   auto r = cli({"bench", "--events", "20000", "--ring-capacity", "16", "--warmup", "0", "--json", "--no-progress"});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   const auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j.at("events").get<std::uint64_t>(), 20000u);
-  EXPECT_EQ(j.at("errors").get<std::uint64_t>(), 0u);
-  EXPECT_EQ(j.at("lost").get<std::uint64_t>(), 0u);
-  EXPECT_EQ(j.at("duplicates").get<std::uint64_t>(), 0u);
+  expect_every_event_once(j);
   for (const char* f : {"events_per_sec", "p50_ns", "p99_ns", "p999_ns", "max_ns", "rss_start_kb", "rss_end_kb"})
     EXPECT_GT(j.at(f).get<std::uint64_t>(), 0u) << f;
   // --format json is the same output (every subcommand takes --format).
@@ -486,9 +491,7 @@ TEST(CliBench, retainedMemoryStorePrunesBehindSubscribersAndDeliversEveryEventOn
                 "--retain-events", "150000", "--json", "--no-progress"});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   const auto j = nlohmann::json::parse(r.out);
-  EXPECT_EQ(j.at("errors").get<std::uint64_t>(), 0u);
-  EXPECT_EQ(j.at("lost").get<std::uint64_t>(), 0u);
-  EXPECT_EQ(j.at("duplicates").get<std::uint64_t>(), 0u);
+  expect_every_event_once(j);
   EXPECT_EQ(j.at("retain_events").get<std::uint64_t>(), 150000u);
   EXPECT_GT(j.at("first_available").get<std::uint64_t>(), 1u);  // whole chunks went
   EXPECT_GT(j.at("store_fallbacks").get<std::uint64_t>(), 0u);  // and the store was read under pruning
@@ -506,9 +509,7 @@ TEST(CliBench, soakChurningSubscribersResumeWithoutLossOrDuplicate) {
                 "--churn-subscribers", "3", "--json", "--no-progress"});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   const auto j = nlohmann::json::parse(r.out);
-  EXPECT_EQ(j.at("errors").get<std::uint64_t>(), 0u);
-  EXPECT_EQ(j.at("lost").get<std::uint64_t>(), 0u);
-  EXPECT_EQ(j.at("duplicates").get<std::uint64_t>(), 0u);
+  expect_every_event_once(j);
   EXPECT_EQ(j.at("churn_subscribers").get<unsigned>(), 3u);
   EXPECT_GT(j.at("churn_joins").get<std::uint64_t>(), 3u);  // at least one resume
   EXPECT_GT(j.at("churn_received").get<std::uint64_t>(), 0u);
