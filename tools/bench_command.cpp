@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <iostream>
 #include <memory>
+#include <string>
 
 #include <sys/prctl.h>
 
@@ -79,13 +80,13 @@ void print_human(const BenchConfig& c, const BenchResult& r) {
     std::printf("  soak            %u churning subscribers: %llu joins/resumes, %llu lags, %llu events received\n",
                 r.churn_subscribers, static_cast<unsigned long long>(r.churn_joins),
                 static_cast<unsigned long long>(r.churn_lags), static_cast<unsigned long long>(r.churn_received));
+  std::string kept;  // what the store keeps, after the RSS figures
+  if (c.retain_events > 0)
+    kept = " (the store keeps the newest --retain-events; first available seq " + std::to_string(r.first_available) + ")";
+  else if (c.store == "memory")
+    kept = " (the memory store keeps every event)";
   std::printf("  memory          RSS %.1f MiB at the start of the measured round, %.1f MiB at its end%s\n",
-              static_cast<double>(r.rss_start_kb) / 1024.0, static_cast<double>(r.rss_end_kb) / 1024.0,
-              c.retain_events > 0    ? (" (the store keeps the newest --retain-events; first available seq " +
-                                        std::to_string(r.first_available) + ")")
-                                           .c_str()
-              : c.store == "memory" ? " (the memory store keeps every event)"
-                                    : "");
+              static_cast<double>(r.rss_start_kb) / 1024.0, static_cast<double>(r.rss_end_kb) / 1024.0, kept.c_str());
   std::printf("  delivery        lost %llu, duplicates %llu\n", static_cast<unsigned long long>(r.lost),
               static_cast<unsigned long long>(r.duplicates));
   std::printf("  errors          %llu%s\n", static_cast<unsigned long long>(r.errors),
