@@ -26,6 +26,15 @@ void expect_contiguous(const SessionLog& log, Sequence n) {
   for (std::size_t i = 0; i < all.size(); ++i) ASSERT_EQ(all[i].sequence_number, i + 1);
 }
 
+/// Waits until `n` events are queued while the sequencer is held in the store. The depth counts
+/// the producers' (A1) `pushed` stores, which come just before the queue push itself (design §6
+/// steps c, d): the pause lets every counted push land in the queue before the test releases the
+/// sequencer, so that its next batch takes them all.
+void wait_queued(Session& s, std::uint64_t n) {
+  while (s.stats().ingest_depth_approx < n) std::this_thread::yield();
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+}
+
 }  // namespace
 
 TEST(Sequencer, duplicateWithinOneBatchIsStoredOnceAndBothGetItsSequence) {
@@ -49,7 +58,7 @@ TEST(Sequencer, duplicateWithinOneBatchIsStoredOnceAndBothGetItsSequence) {
   };
   auto a = twice("first");
   auto b = twice("second");
-  while (s->stats().ingest_depth_approx < 2) std::this_thread::yield();
+  wait_queued(*s, 2);
   EXPECT_EQ(s->stats().batches, 0u);
   store->control().unblock_appends();
   auto ra = a.get();
@@ -128,9 +137,9 @@ void sameIdInARefusedBatch(bool wait_first) {
     EXPECT_TRUE(p.ok());
     return p->append_wait(ev(EventType::tool_call_started, "r", "wait", "X"));
   });
-  while (s->stats().ingest_depth_approx < (wait_first ? 1u : 2u)) std::this_thread::yield();
+  wait_queued(*s, wait_first ? 1u : 2u);
   if (wait_first) fire();
-  while (s->stats().ingest_depth_approx < 2) std::this_thread::yield();
+  wait_queued(*s, 2);
   store->control().pass_first = 1;  // the blocked batch is stored ...
   store->control().fail_next = 1;   // ... and the next, holding both copies, is refused once
   store->control().unblock_appends();
@@ -182,7 +191,7 @@ TEST(Sequencer, sameIdWaitedTwiceInARefusedBatchIsNotStoredAndBothAreTold) {
   };
   auto a = wait_x();
   auto b = wait_x();
-  while (s->stats().ingest_depth_approx < 2) std::this_thread::yield();
+  wait_queued(*s, 2);
   store->control().pass_first = 1;
   store->control().fail_next = 1;
   store->control().unblock_appends();
