@@ -27,9 +27,9 @@ void expect_contiguous(const SessionLog& log, Sequence n) {
 }
 
 /// Waits until `n` events are queued while the sequencer is held in the store. The depth counts
-/// the producers' (A1) `pushed` stores, which come just before the queue push itself (design §6
-/// steps c, d): the pause lets every counted push land in the queue before the test releases the
-/// sequencer, so that its next batch takes them all.
+/// the producers' (A1) `pushed` stores, which come just before the queue push itself (steps c and
+/// d of ProducerImpl::push, design §6 step 0): the pause lets every counted push land in the queue
+/// before the test releases the sequencer, so that its next batch takes them all.
 void wait_queued(Session& s, std::uint64_t n) {
   while (s.stats().ingest_depth_approx < n) std::this_thread::yield();
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
