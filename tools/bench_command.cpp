@@ -82,7 +82,8 @@ void print_human(const BenchConfig& c, const BenchResult& r) {
                 static_cast<unsigned long long>(r.churn_lags), static_cast<unsigned long long>(r.churn_received));
   std::string kept;  // what the store keeps, after the RSS figures
   if (c.retain_events > 0)
-    kept = " (the store keeps the newest --retain-events; first available seq " + std::to_string(r.first_available) + ")";
+    kept = " (the store keeps the newest --retain-events; first available seq " + std::to_string(r.first_available) +
+           ")";
   else if (c.store == "memory")
     kept = " (the memory store keeps every event)";
   std::printf("  memory          RSS %.1f MiB at the start of the measured round, %.1f MiB at its end%s\n",
@@ -183,7 +184,8 @@ void add_bench_options(CLI::App& cmd, BenchConfig& c, bool knobs) {
   cmd.add_option("--max-batch", c.max_batch, "Events per sequencer batch");
   cmd.add_option("--store", c.store, "memory | log:DIR");
   cmd.add_option("--retain-events", c.retain_events,
-                 "The store keeps only the newest N events (RetentionPolicy::max_events; the memory store reuses the pruned chunks); 0 = every event");
+                 "The store keeps only the newest N events (RetentionPolicy::max_events; the memory store "
+                 "reuses the pruned chunks); 0 = every event");
   cmd.add_option("--durability", c.durability, "Log store: none | buffered | fsync")
       ->check(CLI::IsMember({"none", "buffered", "fsync"}));
   cmd.add_option("--rate", c.rate, "Total events/s over all producers (0 = as fast as possible)")

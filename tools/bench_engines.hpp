@@ -56,8 +56,8 @@ inline SessionOptions engine_options(const BenchConfig& c) {
   return o;
 }
 
-// Opens the store named by --store, with --retain-events as its retention; for a log store, remembers the session directory this run
-// creates so that it can be removed afterwards.
+// Opens the store named by --store, with --retain-events as its retention; for a log store,
+// remembers the session directory this run creates so that it can be removed afterwards.
 inline std::shared_ptr<SessionStore> open_store(const BenchConfig& c, const std::string& session_id,
                                          std::filesystem::path& created_dir) {
   if (c.store == "memory") {
