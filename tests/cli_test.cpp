@@ -524,6 +524,12 @@ TEST(CliBench, retainEventsWithTheMutexEngineIsUsageError) {
   EXPECT_THAT(r.err, HasSubstr("--retain-events"));
 }
 
+TEST(CliBench, retainEventsAbove2To62IsUsageError) {
+  auto r = cli({"bench", "--retain-events", "4611686018427387905", "--events", "10"});
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_THAT(r.err, HasSubstr("--retain-events must be at most 2^62"));
+}
+
 TEST(CliBench, outOfRangeChurnSubscribersIsUsageError) {
   auto r = cli({"bench", "--churn-subscribers", "5000", "--events", "10"});
   EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
