@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <bit>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -33,6 +34,13 @@ constexpr auto kIdleRelease = std::chrono::seconds(1);
 // While a session is on another thread's turn, an idle pool thread looks for preparation work
 // (SessionLog::prefault_ahead) this often.
 constexpr auto kHelpPoll = std::chrono::microseconds(500);
+// A session is saturated while at least kSaturatedOn of its turn's last 16 steps had work; it
+// stops being so below kSaturatedOff of them (hysteresis: a saturated sequencer finds its queue
+// empty now and then) or when its turn ends. Idle pool threads help only saturated sessions
+// (design §13): a paced session (a batch, an idle step, a batch, ...) has about 8 of 16 and
+// never is; help there only takes a core its subscribers need.
+constexpr int kSaturatedOn = 14;
+constexpr int kSaturatedOff = 10;
 }  // namespace
 
 // A reference the pool holds to a session, counted in its PoolHandle::holds (stop() waits
@@ -175,8 +183,7 @@ struct SequencerPool::Impl : std::enable_shared_from_this<SequencerPool::Impl> {
       // Nothing to serve: help a session another thread serves, then look again soon (its
       // store's preparation, e.g. the MemoryStore's next arena block, design §13).
       auto wake = timers.empty() ? Clock::time_point::max() : timers.top().when;
-      if (!serving.empty()) {
-        std::shared_ptr<SessionCore::PoolHandle> h = serving[next_help++ % serving.size()];
+      if (std::shared_ptr<SessionCore::PoolHandle> h = next_saturated(); h) {
         lock.unlock();
         const bool helped = help(*h);
         h.reset();
@@ -192,6 +199,16 @@ struct SequencerPool::Impl : std::enable_shared_from_this<SequencerPool::Impl> {
       else
         changed.wait_until(lock, wake);
     }
+  }
+
+  // Under `mutex`: the next saturated session on another thread's turn, round robin; null when
+  // none is (an idle thread then sleeps until a turn becomes saturated and notifies `changed`).
+  std::shared_ptr<SessionCore::PoolHandle> next_saturated() {
+    for (std::size_t i = 0; i < serving.size(); ++i) {
+      const std::shared_ptr<SessionCore::PoolHandle>& h = serving[next_help++ % serving.size()];
+      if (h->saturated.load(std::memory_order_relaxed)) return h;  // relaxed: a hint (PoolHandle::saturated)
+    }
+    return nullptr;
   }
 
   // One bounded step of preparing the store of a session another thread serves. The handle's
@@ -251,9 +268,29 @@ struct SequencerPool::Impl : std::enable_shared_from_this<SequencerPool::Impl> {
   void serve(std::shared_ptr<SessionCore>& s) {
     Sequencer& q = s->sequencer();
     const WaitStrategy wait = s->options.wait;
-    unsigned busy_batches = 0;  // batches in a row this turn: the second wakes an idle thread to help
+    const std::shared_ptr<SessionCore::PoolHandle> handle = s->pool_handle();
+    std::uint16_t steps = 0;  // this turn's last 16 steps, newest in bit 0: 1 = it had work
+    bool saturated = false;   // what this thread last stored in handle->saturated
+    auto set_saturated = [&](bool h) {
+      saturated = h;
+      handle->saturated.store(h, std::memory_order_relaxed);  // relaxed: a hint; when set, the mutex below orders it
+      if (!h || thread_count == 1) return;
+      // An idle pool thread asleep on `changed` looks for a saturated session only when woken;
+      // taking the mutex orders the store before its next next_saturated() or its wait.
+      { std::lock_guard lock(mutex); }
+      changed.notify_one();
+    };
+    auto end_turn = [&] {
+      if (saturated) set_saturated(false);
+    };
     for (;;) {
-      switch (q.step()) {
+      const Sequencer::Step step = q.step();
+      steps = static_cast<std::uint16_t>((steps << 1) | (step == Sequencer::Step::busy ? 1u : 0u));
+      const int recent = std::popcount(steps);
+      if (!saturated && recent >= kSaturatedOn) set_saturated(true);
+      else if (saturated && recent < kSaturatedOff) set_saturated(false);
+      if (step == Sequencer::Step::closed || step == Sequencer::Step::later) end_turn();
+      switch (step) {
         case Sequencer::Step::closed: {
           // Drop our reference first, then mark it closed: stop() returns only after (X1), and
           // the pool then holds nothing of the session (its stopper holds it meanwhile).
@@ -268,13 +305,11 @@ struct SequencerPool::Impl : std::enable_shared_from_this<SequencerPool::Impl> {
           return;
         case Sequencer::Step::busy:
           if (others_waiting()) {
+            end_turn();
             requeues.fetch_add(1, std::memory_order_relaxed);
             enqueue(Ref(s));
             return;
           }
-          // A hot session (a second full batch in a row): an idle pool thread asleep on
-          // `changed` would not look at `serving` until something else woke it.
-          if (++busy_batches == 2 && thread_count > 1) changed.notify_one();
           continue;
         case Sequencer::Step::idle:
           break;
@@ -296,6 +331,7 @@ struct SequencerPool::Impl : std::enable_shared_from_this<SequencerPool::Impl> {
       const std::uint64_t sequenced = s->events_sequenced.load(std::memory_order_relaxed);  // relaxed: own counter
       const bool arm = !s->idle_timer_pending && sequenced != s->released_at;
       if (arm) s->idle_timer_pending = true;  // before park(): afterwards the session is not ours
+      end_turn();                              // likewise
       if (!s->park()) {  // work arrived while parking: still ours
         if (arm) s->idle_timer_pending = false;
         continue;

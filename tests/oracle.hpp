@@ -210,6 +210,8 @@ struct StoreControl {
   std::atomic<std::size_t> largest_batch{0};  // events in the largest batch offered to append
   std::atomic<bool> manual_secure{false}; // latest_sequence() = min(written, secured)
   std::atomic<Sequence> secured{0};
+  std::atomic<int> append_delay_us{0};           // every append sleeps this long first (a slow store)
+  std::atomic<std::uint64_t> prefault_calls{0};  // prefault_ahead() calls (forwarded to the inner log)
 
   void block_appends() {
     std::lock_guard lock(m);
@@ -252,6 +254,7 @@ class ControlledLog final : public SessionLog {
         c_->cv.wait(lock, [&] { return !c_->block; });
       }
     }
+    if (const int us = c_->append_delay_us.load(); us > 0) std::this_thread::sleep_for(std::chrono::microseconds(us));
     if (batch.size() > c_->largest_batch.load()) c_->largest_batch.store(batch.size());  // one writer
     if (c_->pass_first.load() > 0) {
       c_->pass_first.fetch_sub(1);
@@ -268,6 +271,10 @@ class ControlledLog final : public SessionLog {
     return c_->manual_secure.load() ? std::min(w, c_->secured.load()) : w;
   }
   Sequence written_sequence() const noexcept override { return inner_->latest_sequence(); }
+  bool prefault_ahead() noexcept override {
+    c_->prefault_calls.fetch_add(1);
+    return inner_->prefault_ahead();
+  }
   Status read(const EventQuery& q, FunctionRef<bool(const EventView&)> visit) const override {
     if (c_->fail_reads.load() > 0) {
       c_->fail_reads.fetch_sub(1);

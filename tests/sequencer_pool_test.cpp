@@ -381,12 +381,15 @@ TEST(SequencerPool, stoppedSessionReopensAtOnceAndContinuesItsSequence) {
   EXPECT_EQ(s.log().latest_sequence(), Sequence(3 * rounds));
 }
 
-// Design §13, "idle threads help": on a two-thread pool, while one thread serves a flooded
-// MemoryStore session, the other prepares that session's next arena block (helps > 0), and the
-// session's events stay exactly what was appended, in order.
-TEST(SequencerPool, idleThreadHelpsTheStoreOfTheSessionAnotherThreadServes) {
+// Design §13, "idle threads help": on a two-thread pool, while one thread serves a saturated
+// MemoryStore session (a slow store: its queue never runs dry), the other prepares that
+// session's next arena block (helps > 0), and the session's events stay exactly what was
+// appended, in order.
+TEST(SequencerPool, idleThreadHelpsTheStoreOfASaturatedSessionAnotherThreadServes) {
   auto pool = pool_of(2);
-  auto store = MemoryStore::create();
+  auto memory = MemoryStore::create();
+  auto store = std::make_shared<ControlledStore>(memory);
+  store->control().append_delay_us = 200;
   Session s = Session::open(pooled(store, "hot", pool)).value();
   Producer p = s.producer().value();
   AppendOptions ao;
@@ -401,9 +404,10 @@ TEST(SequencerPool, idleThreadHelpsTheStoreOfTheSessionAnotherThreadServes) {
     }
     return pool->stats().helps > 0;
   })) << "no idle pool thread ever helped the hot session's store";
+  store->control().append_delay_us = 0;
   ASSERT_TRUE(s.stop().ok());
   EXPECT_EQ(s.latest_sequence(), appended);
-  auto log = store->open("hot", OpenMode::read).value();
+  auto log = memory->open("hot", OpenMode::read).value();
   Sequence expect = 1;
   ASSERT_TRUE(log->read(EventQuery{}, [&](const EventView& v) {
                    EXPECT_EQ(v.sequence_number, expect);
@@ -413,4 +417,26 @@ TEST(SequencerPool, idleThreadHelpsTheStoreOfTheSessionAnotherThreadServes) {
                    return true;
                  }).ok());
   EXPECT_EQ(expect, appended + 1);
+}
+
+// Design §13, "idle threads help" only a saturated session: a paced session (an event, then
+// idle steps) on a two-thread pool is never helped, so the idle thread does not take a core
+// its subscribers need. WaitStrategy::yield keeps the session on its pool thread's turn the
+// whole time, where an idle thread that helped every served session would call its store's
+// prefault_ahead() every kHelpPoll.
+TEST(SequencerPool, anIdleThreadNeverHelpsAPacedSession) {
+  auto pool = pool_of(2);
+  auto store = std::make_shared<ControlledStore>();
+  SessionOptions o = pooled(store, "paced", pool);
+  o.wait = WaitStrategy::yield;
+  Session s = Session::open(o).value();
+  Producer p = s.producer().value();
+  const std::size_t n = scaled(200, 1'000, 50);
+  for (std::size_t i = 0; i < n; ++i) {
+    ASSERT_TRUE(p.append(ev(EventType::message_streamed, "r", "x")).ok());
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_TRUE(eventually([&] { return s.latest_sequence() == n; }));
+  EXPECT_EQ(store->control().prefault_calls.load(), 0u) << "helps " << pool->stats().helps;
+  ASSERT_TRUE(s.stop().ok());
 }

@@ -66,6 +66,12 @@ class SessionCore : public std::enable_shared_from_this<SessionCore> {
     // -1 release after dropping it, pairs with stop()'s acquire load). Reader: stop(), which
     // returns only once it is 0, so the pool never holds a stopped session's last reference.
     std::atomic<std::uint32_t> holds{0};
+    // True while the session's turn is saturated (most of its recent steps had work:
+    // SequencerPool's kSaturatedOn / kSaturatedOff, design §13 "Idle threads help"). Writer: the
+    // pool thread whose turn it is (relaxed stores; false again before the turn ends). Readers:
+    // idle pool threads choosing a session to help (relaxed: a hint; a stale value costs one
+    // bounded prefault step, or one poll of kHelpPoll).
+    std::atomic<bool> saturated{false};
   };
   const std::shared_ptr<PoolHandle>& pool_handle() const noexcept { return pool_handle_; }
   // Pool bookkeeping, read and written only by the thread that owns the session (sched_).
