@@ -180,11 +180,8 @@ struct SequencerPool::Impl : std::enable_shared_from_this<SequencerPool::Impl> {
         continue;
       }
       if (stopping) return;
-      // Nothing to serve: help a saturated session another thread serves (its store's
-      // preparation, e.g. the MemoryStore's next arena block, design §13), and while another
-      // thread serves any session, look again soon. (Sleeping until notified instead lowered
-      // a single paced session's p99 further but raised it for 100 paced sessions:
-      // docs/performance.md "help only a saturated session".)
+      // Nothing to serve: help a session another thread serves, then look again soon (its
+      // store's preparation, e.g. the MemoryStore's next arena block, design §13).
       auto wake = timers.empty() ? Clock::time_point::max() : timers.top().when;
       if (std::shared_ptr<SessionCore::PoolHandle> h = next_saturated(); h) {
         lock.unlock();
@@ -195,8 +192,8 @@ struct SequencerPool::Impl : std::enable_shared_from_this<SequencerPool::Impl> {
           helps.fetch_add(1, std::memory_order_relaxed);
           continue;
         }
+        wake = std::min(wake, Clock::now() + kHelpPoll);
       }
-      if (!serving.empty()) wake = std::min(wake, Clock::now() + kHelpPoll);
       if (wake == Clock::time_point::max())
         changed.wait(lock);
       else
@@ -205,7 +202,7 @@ struct SequencerPool::Impl : std::enable_shared_from_this<SequencerPool::Impl> {
   }
 
   // Under `mutex`: the next saturated session on another thread's turn, round robin; null when
-  // none is.
+  // none is (an idle thread then sleeps until a turn becomes saturated and notifies `changed`).
   std::shared_ptr<SessionCore::PoolHandle> next_saturated() {
     for (std::size_t i = 0; i < serving.size(); ++i) {
       const std::shared_ptr<SessionCore::PoolHandle>& h = serving[next_help++ % serving.size()];
