@@ -31,8 +31,8 @@ using Clock = std::chrono::steady_clock;
 namespace {
 // A session idle this long gives its ring pages and pop buffer back (design §13).
 constexpr auto kIdleRelease = std::chrono::seconds(1);
-// While a session is on another thread's turn, an idle pool thread looks for preparation work
-// (SessionLog::prefault_ahead) this often.
+// While a saturated session is on another thread's turn and its store has no preparation work
+// (SessionLog::prefault_ahead) yet, an idle pool thread looks again this often.
 constexpr auto kHelpPoll = std::chrono::microseconds(500);
 // A session is saturated while at least kSaturatedOn of its turn's last 16 steps had work; it
 // stops being so below kSaturatedOff of them (hysteresis: a saturated sequencer finds its queue
@@ -180,8 +180,8 @@ struct SequencerPool::Impl : std::enable_shared_from_this<SequencerPool::Impl> {
         continue;
       }
       if (stopping) return;
-      // Nothing to serve: help a session another thread serves, then look again soon (its
-      // store's preparation, e.g. the MemoryStore's next arena block, design §13).
+      // Nothing to serve: help a saturated session another thread serves, then look again soon
+      // (its store's preparation, e.g. the MemoryStore's next arena block, design §13).
       auto wake = timers.empty() ? Clock::time_point::max() : timers.top().when;
       if (std::shared_ptr<SessionCore::PoolHandle> h = next_saturated(); h) {
         lock.unlock();
