@@ -289,9 +289,9 @@ struct SequencerPool::Impl : std::enable_shared_from_this<SequencerPool::Impl> {
       const int recent = std::popcount(steps);
       if (!saturated && recent >= kSaturatedOn) set_saturated(true);
       else if (saturated && recent < kSaturatedOff) set_saturated(false);
-      if (step == Sequencer::Step::closed || step == Sequencer::Step::later) end_turn();
       switch (step) {
         case Sequencer::Step::closed: {
+          end_turn();
           // Drop our reference first, then mark it closed: stop() returns only after (X1), and
           // the pool then holds nothing of the session (its stopper holds it meanwhile).
           SessionCore* core = s.get();
@@ -300,6 +300,7 @@ struct SequencerPool::Impl : std::enable_shared_from_this<SequencerPool::Impl> {
           return;
         }
         case Sequencer::Step::later:
+          end_turn();
           timed.fetch_add(1, std::memory_order_relaxed);
           add_timer(Timer{q.wake_at(), 0, Ref(s), {}, 0});
           return;
