@@ -4,7 +4,8 @@
 // every gap between two reads longer than 20 µs: the thread was not running, whatever it did.
 // An event whose path crosses a thread while it is away waits the rest of the gap, so the share
 // of wall time that lies more than L into such a gap bounds from below the share of evenly
-// emitted events that wait longer than L, for any design that hands events through that thread.
+// emitted events that wait longer than L, for any design that hands events through that thread
+// (a sequencer, a subscriber; not the emitter, which stamps an event only when it runs again).
 // With --sleeper, one more thread sleeps until the next whole millisecond, over and over, and
 // records how late it woke (as cyclictest does): what a parked waiter pays for a core while the
 // T threads keep them busy.
