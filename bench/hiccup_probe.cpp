@@ -21,9 +21,7 @@
 #include <thread>
 #include <vector>
 
-#if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
-#endif
+#include "detail/spin.hpp"
 
 namespace {
 
@@ -68,13 +66,10 @@ void run(Probe& p, std::int64_t seconds, bool yield) {
     if (gap > kRecordNs) p.add(gap);
     prev = now;
     if (now >= end) break;
-    if (yield) {
+    if (yield)
       std::this_thread::yield();
-    } else {
-#if defined(__x86_64__) || defined(__i386__)
-      _mm_pause();
-#endif
-    }
+    else
+      sessionring::detail::cpu_relax();
   }
   p.ran_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(prev - t0).count();
 }
