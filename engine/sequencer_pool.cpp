@@ -10,12 +10,15 @@
 #include "detail/session_core.hpp"
 #include "detail/spin.hpp"
 
+#include <sched.h>
+
 #include <algorithm>
 #include <atomic>
 #include <bit>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <latch>
 #include <limits>
 #include <mutex>
 #include <queue>
@@ -29,6 +32,12 @@ using detail::SessionCore;
 using Clock = std::chrono::steady_clock;
 
 namespace {
+// The calling thread runs SCHED_FIFO or SCHED_RR (a host's on_thread_start may have set it).
+bool is_realtime_thread() noexcept {
+  const int policy = ::sched_getscheduler(0);
+  return policy == SCHED_FIFO || policy == SCHED_RR;
+}
+
 // A session idle this long gives its ring pages and pop buffer back (design §13).
 constexpr auto kIdleRelease = std::chrono::seconds(1);
 // While a saturated session is on another thread's turn and its store has no preparation work
@@ -86,9 +95,11 @@ struct SequencerPool::Impl : std::enable_shared_from_this<SequencerPool::Impl> {
     bool operator>(const Timer& o) const noexcept { return when != o.when ? when > o.when : order > o.order; }
   };
 
-  explicit Impl(std::uint32_t n) : thread_count(n) {}
+  Impl(std::uint32_t n, std::function<void(std::uint32_t)> start_hook)
+      : thread_count(n), on_thread_start(std::move(start_hook)) {}
 
   const std::uint32_t thread_count;
+  const std::function<void(std::uint32_t)> on_thread_start;  // Options::on_thread_start
   std::mutex mutex;
   std::condition_variable changed;  // a session was queued, a timer added, or stopping
   std::deque<Ref> ready;                                                   // guarded
@@ -123,10 +134,30 @@ struct SequencerPool::Impl : std::enable_shared_from_this<SequencerPool::Impl> {
            next_due.load(std::memory_order_relaxed) <= ns(Clock::now());
   }
 
+  // With a start hook, returns once every thread has run it (Options::on_thread_start): the
+  // host may read what its hook recorded. Without one, nothing waits for a thread to start.
   void start() {
     threads.reserve(thread_count);
-    for (std::uint32_t i = 0; i < thread_count; ++i)
-      threads.emplace_back([self = shared_from_this()] { self->worker(); });
+    if (!on_thread_start) {
+      for (std::uint32_t i = 0; i < thread_count; ++i)
+        threads.emplace_back([self = shared_from_this()] { self->worker(); });
+      return;
+    }
+    std::latch started(thread_count);
+    std::uint32_t made = 0;
+    try {
+      for (; made < thread_count; ++made)
+        threads.emplace_back([self = shared_from_this(), i = made, &started] {
+          self->on_thread_start(i);
+          started.count_down();  // `started` lives until every thread has counted down
+          self->worker();
+        });
+    } catch (...) {  // a thread could not be started: the ones that were still count down
+      started.count_down(thread_count - made);
+      started.wait();
+      throw;
+    }
+    started.wait();
   }
 
   void enqueue(Ref s) {
@@ -149,6 +180,10 @@ struct SequencerPool::Impl : std::enable_shared_from_this<SequencerPool::Impl> {
   }
 
   void worker() {
+    // After on_thread_start, which may have given this thread a real-time policy: such a thread
+    // parks at once when its session runs dry (serve()), since its yield would not let a
+    // normal-priority thread (a producer, a subscriber) have the core.
+    const bool realtime = is_realtime_thread();
     std::unique_lock lock(mutex);
     for (;;) {
       const auto now = Clock::now();
@@ -173,7 +208,7 @@ struct SequencerPool::Impl : std::enable_shared_from_this<SequencerPool::Impl> {
         if (thread_count > 1) serving.push_back(handle);
         lock.unlock();
         turns.fetch_add(1, std::memory_order_relaxed);
-        serve(s.session());  // drops the session itself when it closes
+        serve(s.session(), realtime);  // drops the session itself when it closes
         s.drop();
         lock.lock();
         if (thread_count > 1) serving.erase(std::find(serving.begin(), serving.end(), handle));
@@ -265,7 +300,7 @@ struct SequencerPool::Impl : std::enable_shared_from_this<SequencerPool::Impl> {
   // One turn of a session this thread owns: batches until it has nothing to do (then it parks),
   // it must wait (a timer), it closes, or another session waits (then it is requeued after one
   // batch: no session can hold a pool thread while others are ready).
-  void serve(std::shared_ptr<SessionCore>& s) {
+  void serve(std::shared_ptr<SessionCore>& s, bool realtime) {
     Sequencer& q = s->sequencer();
     const WaitStrategy wait = s->options.wait;
     const std::shared_ptr<SessionCore::PoolHandle> handle = s->pool_handle();
@@ -323,7 +358,7 @@ struct SequencerPool::Impl : std::enable_shared_from_this<SequencerPool::Impl> {
         if (wait == WaitStrategy::spin) detail::cpu_relax(); else std::this_thread::yield();
         continue;
       }
-      if (detail::spin_then_yield(ready_now) && q.work_hint()) continue;
+      if (!realtime && detail::spin_then_yield(ready_now) && q.work_hint()) continue;
       if (q.hot() && !others()) {
         while (!ready_now() && s->log->prepare_append()) {
         }
@@ -350,7 +385,7 @@ Result<std::shared_ptr<SequencerPool>> SequencerPool::create(Options options) {
                  "SequencerPool::Options::threads = " + std::to_string(options.threads) + " is above 1024");
   std::uint32_t n = options.threads;
   if (n == 0) n = std::max(1u, std::thread::hardware_concurrency());
-  auto impl = std::make_shared<Impl>(n);
+  auto impl = std::make_shared<Impl>(n, std::move(options.on_thread_start));
   impl->start();
   return std::shared_ptr<SequencerPool>(new SequencerPool(std::move(impl)));
 }

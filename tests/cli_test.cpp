@@ -536,6 +536,30 @@ TEST(CliBench, outOfRangeChurnSubscribersIsUsageError) {
   EXPECT_THAT(r.err, HasSubstr("--churn-subscribers"));
 }
 
+TEST(CliBench, outOfRangeRtPriorityIsUsageError) {
+  for (const char* p : {"0", "99", "-1"}) {
+    auto r = cli({"bench", "--sessions", "2", "--rt-priority", p});
+    EXPECT_EQ(r.exit_code, 2) << p << r.out << r.err;
+    EXPECT_THAT(r.err, HasSubstr("--rt-priority")) << p;
+  }
+}
+
+// --rt-priority: the many-sessions bench on a pool whose threads the start hook made SCHED_FIFO
+// (and the trickle's subscriber above them) still delivers every event once, in order. Where
+// the process may not use SCHED_FIFO the bench says so and exits 1: skipped there.
+TEST(CliBench, manySessionsOnARealTimePoolDeliverEveryEventOnce) {
+  auto r = cli({"bench", "--sessions", "20", "--active", "2", "--rate", "1000", "--duration", "0.5",
+                "--fairness-seconds", "0.5", "--rt-priority", "5", "--json"});
+  if (r.exit_code == 1 && r.err.find("SCHED_FIFO") != std::string::npos) GTEST_SKIP() << r.err;
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j.at("errors").get<std::uint64_t>(), 0u);
+  EXPECT_EQ(j.at("rt_priority").get<int>(), 5);
+  EXPECT_GT(j.at("events").get<std::uint64_t>(), 0u);
+  EXPECT_GT(j.at("trickle_events").get<std::uint64_t>(), 0u);
+  EXPECT_GT(j.at("trickle_p99_ns").get<std::uint64_t>(), 0u);
+}
+
 // `tune` measures every listed value (one CSV row per run), and recommends, for each knob, one
 // of the values it measured, then measures that setting once more.
 TEST(CliTune, sweepWritesEveryRunToCsvAndRecommendsAMeasuredValueOfEachKnob) {

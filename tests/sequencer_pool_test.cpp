@@ -20,8 +20,15 @@
 
 #include <gtest/gtest.h>
 
+#include <pthread.h>
+#include <sched.h>
 
+
+#include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <cstring>
+#include <mutex>
 #include <random>
 #include <thread>
 
@@ -69,6 +76,86 @@ TEST(SequencerPool, startingPooledSessionsCreatesNoThread) {
   for (auto& s : sessions) ASSERT_TRUE(s.append_wait(ev(EventType::message_streamed, "r", "x")).ok());
   EXPECT_EQ(thread_count(), before);
   for (auto& s : sessions) ASSERT_TRUE(s.stop().ok());
+}
+
+// Options::on_thread_start: run once on each pool thread, with indexes 0..n-1, all done by the
+// time create() returns (a host reads what its hook recorded, e.g. whether a priority was set).
+TEST(SequencerPool, everyPoolThreadRunsTheStartHookOnItselfBeforeCreateReturns) {
+  std::mutex m;
+  std::vector<std::pair<std::uint32_t, std::thread::id>> ran;
+  SequencerPool::Options o;
+  o.threads = 3;
+  o.on_thread_start = [&](std::uint32_t i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // a slow hook: create() must still wait
+    std::lock_guard lock(m);
+    ran.emplace_back(i, std::this_thread::get_id());
+  };
+  auto pool = SequencerPool::create(o).value();
+  {
+    std::lock_guard lock(m);
+    ASSERT_EQ(ran.size(), 3u);
+    std::sort(ran.begin(), ran.end());
+    for (std::uint32_t i = 0; i < 3; ++i) {
+      EXPECT_EQ(ran[i].first, i);
+      EXPECT_NE(ran[i].second, std::this_thread::get_id());
+      for (std::uint32_t j = 0; j < i; ++j) EXPECT_NE(ran[i].second, ran[j].second);
+    }
+  }
+  auto store = MemoryStore::create();
+  Session s = Session::open(pooled(store, "hooked", pool)).value();
+  for (int i = 1; i <= 10; ++i)
+    ASSERT_EQ(s.append_wait(ev(EventType::message_streamed, "r", "x")).value().sequence, Sequence(i));
+  ASSERT_TRUE(s.stop().ok());
+  std::lock_guard lock(m);
+  EXPECT_EQ(ran.size(), 3u);  // once per thread, not per session or turn
+}
+
+// A host's hook gives the pool threads SCHED_FIFO (docs/tuning.md "A sub-millisecond tail on a
+// shared machine"): such a thread parks at once when its session runs dry, and the sessions it
+// serves keep INV-1/INV-3 (every event once, in order) through the many parks. Skipped where the
+// process may not use a real-time policy.
+TEST(SequencerPool, realTimePoolThreadsDeliverEveryEventOnceInOrderAndPark) {
+  std::atomic<int> refused{0};  // written by the hooks (pool threads), read after create(): an errno
+  SequencerPool::Options o;
+  o.threads = 2;
+  o.on_thread_start = [&](std::uint32_t) {
+    sched_param sp{};
+    sp.sched_priority = 1;
+    if (int rc = ::pthread_setschedparam(::pthread_self(), SCHED_FIFO, &sp); rc != 0)
+      refused.store(rc, std::memory_order_relaxed);  // relaxed: read after create(), which waits for every hook
+  };
+  auto pool = SequencerPool::create(o).value();
+  if (int rc = refused.load(std::memory_order_relaxed); rc != 0)
+    GTEST_SKIP() << "SCHED_FIFO refused here: " << std::strerror(rc);
+  auto store = MemoryStore::create();
+  const std::size_t sessions = 4, per = scaled(2'000, 20'000, 200);
+  std::vector<Session> ss;
+  std::vector<Subscription> subs;
+  for (std::size_t i = 0; i < sessions; ++i) {
+    ss.push_back(Session::open(pooled(store, name("rt", i), pool)).value());
+    subs.push_back(ss.back().subscribe().value());
+  }
+  std::vector<std::thread> appenders;
+  for (std::size_t i = 0; i < sessions; ++i)
+    appenders.emplace_back([&, i] {
+      for (std::size_t k = 0; k < per; ++k) {
+        AppendOptions ao;
+        ao.on_full = FullPolicy::wait;
+        ASSERT_TRUE(ss[i].append(ev(EventType::message_streamed, "r", std::to_string(k)), ao).ok());
+        if (k % 64 == 0) std::this_thread::yield();  // let the sessions run dry now and then
+      }
+    });
+  for (auto& t : appenders) t.join();
+  for (std::size_t i = 0; i < sessions; ++i) {
+    std::vector<Event> got = drain(subs[i], per);
+    ASSERT_EQ(got.size(), per) << "session " << i;
+    for (std::size_t k = 0; k < per; ++k) {
+      ASSERT_EQ(got[k].sequence_number, k + 1) << "session " << i;
+      ASSERT_EQ(got[k].data, std::to_string(k)) << "session " << i;
+    }
+  }
+  EXPECT_TRUE(eventually([&] { return pool->stats().parks >= sessions; }));  // all ran dry and parked
+  for (auto& s : ss) ASSERT_TRUE(s.stop().ok());
 }
 
 TEST(SequencerPool, dedicatedSequencerKeepsAThreadOfItsOwn) {

@@ -236,6 +236,10 @@ void add_bench_command(CLI::App& app, std::function<int()>& run) {
   cmd->add_option("--pool-threads", cli->many.pool_threads,
                   "Many sessions: a sequencer pool of this many threads instead of the default pool")
       ->check(CLI::Range(0u, 1024u));
+  cmd->add_option("--rt-priority", cli->many.rt_priority,
+                  "Many sessions: an own sequencer pool whose threads run SCHED_FIFO at this priority, and the "
+                  "fairness phase's trickle subscriber at this + 1 (needs CAP_SYS_NICE; docs/tuning.md)")
+      ->check(CLI::Range(1, 98));
   cmd->add_flag("--json", cli->json, "Print one JSON object on stdout (peers' field names); = --format json");
   cmd->add_option("--format", cli->format, "Output format: text (a report) or json (one JSON object, as --json)")
       ->check(CLI::IsMember({"text", "json"}));

@@ -9,6 +9,8 @@
 
 #include <dirent.h>
 #include <malloc.h>
+#include <pthread.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -16,7 +18,9 @@
 #include <charconv>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <thread>
@@ -44,6 +48,16 @@ std::uint32_t entries(const char* dir) {
 
 std::uint32_t thread_count() { return entries("/proc/self/task"); }
 std::uint32_t fd_count() { return entries("/proc/self/fd") - 1; }  // minus the one opendir holds
+
+/// --rt-priority: the calling thread to SCHED_FIFO at `priority`; empty, or why it failed.
+std::string run_fifo(int priority) {
+  sched_param sp{};
+  sp.sched_priority = priority;
+  const int rc = ::pthread_setschedparam(::pthread_self(), SCHED_FIFO, &sp);
+  if (rc == 0) return {};
+  return "--rt-priority: SCHED_FIFO priority " + std::to_string(priority) + ": " + std::strerror(rc) +
+         " (needs root, CAP_SYS_NICE or an RLIMIT_RTPRIO of at least " + std::to_string(priority) + ")";
+}
 
 /// Heap bytes in use (glibc mallinfo2: allocated and not freed), in KiB. RSS does not shrink
 /// when memory is freed into malloc's arenas; this does.
@@ -162,10 +176,20 @@ SessionsBenchResult run_sessions_bench(const SessionsBenchConfig& c) {
     store = *st;
   }
   std::shared_ptr<SequencerPool> pool;
-  if (c.pool_threads != 0) {
+  if (c.pool_threads != 0 || c.rt_priority > 0) {
     SequencerPool::Options po;
     po.threads = c.pool_threads;
-    pool = SequencerPool::create(po).value();
+    std::mutex failed_mutex;
+    std::string failed;  // guarded by failed_mutex; read after create() (every hook has run)
+    if (c.rt_priority > 0)
+      po.on_thread_start = [&](std::uint32_t) {
+        std::string why = run_fifo(c.rt_priority);
+        std::lock_guard lock(failed_mutex);
+        if (failed.empty()) failed = std::move(why);
+      };
+    pool = SequencerPool::create(std::move(po)).value();
+    std::lock_guard lock(failed_mutex);
+    if (!failed.empty()) throw std::runtime_error(failed + " (a sequencer pool thread)");
   }
   const std::string prefix = "bench-" + std::to_string(::getpid()) + "-";
   auto server_options = [&](const std::string& id) {
@@ -291,7 +315,9 @@ SessionsBenchResult run_sessions_bench(const SessionsBenchConfig& c) {
     // Written by main once it has sent the last trickle event; the trickle's poller stops when it
     // has read that many (or after 10 s more). kAll: still sending.
     std::atomic<std::uint64_t> trickle_sent{Subscription::kAll};
+    std::string trickle_fifo_failed;  // written by the trickle poller, read after its join
     std::thread trickle_poller([&] {
+      if (c.rt_priority > 0) trickle_fifo_failed = run_fifo(c.rt_priority + 1);
       std::optional<Clock::time_point> until;
       for (;;) {
         const std::uint64_t sent_all = trickle_sent.load(std::memory_order_acquire);  // pairs with main's release
@@ -318,6 +344,7 @@ SessionsBenchResult run_sessions_bench(const SessionsBenchConfig& c) {
     running = false;
     flooder.join();
     poller.join();
+    if (!trickle_fifo_failed.empty()) throw std::runtime_error(trickle_fifo_failed + " (the trickle subscriber)");
     if (trickle_reader.received != n) ++r.errors;
     r.trickle_events = n;
     r.trickle_p50_ns = tl.percentile(0.50);
@@ -336,8 +363,12 @@ SessionsBenchResult run_sessions_bench(const SessionsBenchConfig& c) {
 }
 
 void print_sessions_bench(const SessionsBenchConfig& c, const SessionsBenchResult& r) {
+  const std::string pool = c.rt_priority > 0 ? "own pool, SCHED_FIFO " + std::to_string(c.rt_priority) +
+                                                   ", trickle subscriber " + std::to_string(c.rt_priority + 1)
+                           : c.pool_threads == 0 ? "default sequencer pool"
+                                                 : "own pool";
   std::printf("sessionring bench --sessions %u --active %u --rate %.0f: store %s, default options (%s)\n", r.sessions,
-              r.active, c.rate, c.store.c_str(), c.pool_threads == 0 ? "default sequencer pool" : "own pool");
+              r.active, c.rate, c.store.c_str(), pool.c_str());
   std::printf("  threads         %u before, %u with %u idle sessions: %d engine threads (sequencer pool %u)\n",
               r.threads_before, r.threads_idle, r.sessions, static_cast<int>(r.threads_idle) - static_cast<int>(r.threads_before),
               r.pool_threads);
@@ -381,6 +412,7 @@ nlohmann::ordered_json sessions_bench_json(const SessionsBenchConfig& c, const S
   j["threads_before"] = r.threads_before;
   j["threads_idle"] = r.threads_idle;
   j["pool_threads"] = r.pool_threads;
+  j["rt_priority"] = c.rt_priority;
   j["rss_before_kb"] = r.rss_before_kb;
   j["rss_idle_kb"] = r.rss_idle_kb;
   j["rss_per_idle_session_kb"] = r.rss_per_idle_session_kb;
@@ -396,7 +428,9 @@ nlohmann::ordered_json sessions_bench_json(const SessionsBenchConfig& c, const S
   j["p99_ns"] = r.lat_p99_ns;
   j["trickle_events"] = r.trickle_events;
   j["flood_events"] = r.flood_events;
+  j["trickle_p50_ns"] = r.trickle_p50_ns;
   j["trickle_p99_ns"] = r.trickle_p99_ns;
+  j["trickle_max_ns"] = r.trickle_max_ns;
   if (c.close_idle_after_ms > 0) {
     j["close_idle_after_ms"] = c.close_idle_after_ms;
     j["closed"] = r.closed;

@@ -22,6 +22,10 @@ struct SessionsBenchConfig {
   double fairness_s = 2;              ///< fairness phase length (0: skipped)
   std::string store = "memory";       ///< memory | log:DIR
   std::uint32_t pool_threads = 0;     ///< 0: the default pool
+  /// > 0: an own pool whose threads run SCHED_FIFO at this priority (SequencerPool::Options::
+  /// on_thread_start), and the fairness phase's trickle subscriber at this + 1: what a host does
+  /// for a latency-critical reader on a shared machine (docs/tuning.md). Needs CAP_SYS_NICE.
+  int rt_priority = 0;
   /// > 0: the registry closes unused sessions after this many ms; afterwards the idle sessions
   /// are let go (handles and subscribers dropped), closed, measured, and reopened one by one
   /// (find(), one append each: their sequence must continue).

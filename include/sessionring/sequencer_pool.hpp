@@ -14,6 +14,7 @@
 #include <sessionring/result.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 
 namespace sessionring {
@@ -27,6 +28,12 @@ class SequencerPool {
   struct Options {
     /// Pool threads; 0: std::thread::hardware_concurrency() (at least 1). At most 1024.
     std::uint32_t threads = 0;
+    /// Runs first on each pool thread, with its index (0 .. threads - 1), before the thread
+    /// serves any session; create() returns once every thread has run it. Where a host names
+    /// its threads, pins them to cores or gives them a real-time priority (the Disruptor's
+    /// ThreadFactory; docs/tuning.md "A sub-millisecond tail on a shared machine"). Must not
+    /// throw: like any thread function's, an exception ends the process. Empty: nothing runs.
+    std::function<void(std::uint32_t index)> on_thread_start;
   };
   /// Counters since the pool started (relaxed snapshots, for benchmarks and tuning).
   struct Stats {
