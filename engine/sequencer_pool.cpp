@@ -10,8 +10,6 @@
 #include "detail/session_core.hpp"
 #include "detail/spin.hpp"
 
-#include <sched.h>
-
 #include <algorithm>
 #include <atomic>
 #include <bit>
@@ -32,12 +30,6 @@ using detail::SessionCore;
 using Clock = std::chrono::steady_clock;
 
 namespace {
-// The calling thread runs SCHED_FIFO or SCHED_RR (a host's on_thread_start may have set it).
-bool is_realtime_thread() noexcept {
-  const int policy = ::sched_getscheduler(0);
-  return policy == SCHED_FIFO || policy == SCHED_RR;
-}
-
 // A session idle this long gives its ring pages and pop buffer back (design §13).
 constexpr auto kIdleRelease = std::chrono::seconds(1);
 // While a saturated session is on another thread's turn and its store has no preparation work
@@ -180,10 +172,6 @@ struct SequencerPool::Impl : std::enable_shared_from_this<SequencerPool::Impl> {
   }
 
   void worker() {
-    // After on_thread_start, which may have given this thread a real-time policy: such a thread
-    // parks at once when its session runs dry (serve()), since its yield would not let a
-    // normal-priority thread (a producer, a subscriber) have the core.
-    const bool realtime = is_realtime_thread();
     std::unique_lock lock(mutex);
     for (;;) {
       const auto now = Clock::now();
@@ -208,7 +196,7 @@ struct SequencerPool::Impl : std::enable_shared_from_this<SequencerPool::Impl> {
         if (thread_count > 1) serving.push_back(handle);
         lock.unlock();
         turns.fetch_add(1, std::memory_order_relaxed);
-        serve(s.session(), realtime);  // drops the session itself when it closes
+        serve(s.session());  // drops the session itself when it closes
         s.drop();
         lock.lock();
         if (thread_count > 1) serving.erase(std::find(serving.begin(), serving.end(), handle));
@@ -300,7 +288,7 @@ struct SequencerPool::Impl : std::enable_shared_from_this<SequencerPool::Impl> {
   // One turn of a session this thread owns: batches until it has nothing to do (then it parks),
   // it must wait (a timer), it closes, or another session waits (then it is requeued after one
   // batch: no session can hold a pool thread while others are ready).
-  void serve(std::shared_ptr<SessionCore>& s, bool realtime) {
+  void serve(std::shared_ptr<SessionCore>& s) {
     Sequencer& q = s->sequencer();
     const WaitStrategy wait = s->options.wait;
     const std::shared_ptr<SessionCore::PoolHandle> handle = s->pool_handle();
@@ -358,7 +346,7 @@ struct SequencerPool::Impl : std::enable_shared_from_this<SequencerPool::Impl> {
         if (wait == WaitStrategy::spin) detail::cpu_relax(); else std::this_thread::yield();
         continue;
       }
-      if (!realtime && detail::spin_then_yield(ready_now) && q.work_hint()) continue;
+      if (detail::spin_then_yield(ready_now) && q.work_hint()) continue;  // real-time: spin only
       if (q.hot() && !others()) {
         while (!ready_now() && s->log->prepare_append()) {
         }

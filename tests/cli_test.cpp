@@ -560,6 +560,25 @@ TEST(CliBench, manySessionsOnARealTimePoolDeliverEveryEventOnce) {
   EXPECT_GT(j.at("trickle_p99_ns").get<std::uint64_t>(), 0u);
 }
 
+// One paced session on a real-time pool with real-time subscribers: their waits park after the
+// spin (design §8), and every event still arrives once, in order.
+TEST(CliBench, pacedSessionWithRealTimePoolAndSubscribersDeliversEveryEventOnce) {
+  auto r = cli({"bench", "--events", "20000", "--warmup", "0", "--rate", "50000", "--rt-priority", "5", "--json",
+                "--no-progress"});
+  if (r.exit_code == 1 && r.err.find("SCHED_FIFO") != std::string::npos) GTEST_SKIP() << r.err;
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  expect_every_event_once(j);
+  EXPECT_EQ(j.at("events").get<std::uint64_t>(), 20000u);
+  EXPECT_EQ(j.at("rt_priority").get<int>(), 5);
+}
+
+TEST(CliBench, rtPriorityWithTheMutexEngineIsUsageError) {
+  auto r = cli({"bench", "--engine", "mutex", "--rt-priority", "5", "--events", "10"});
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_THAT(r.err, HasSubstr("--rt-priority"));
+}
+
 // `tune` measures every listed value (one CSV row per run), and recommends, for each knob, one
 // of the values it measured, then measures that setting once more.
 TEST(CliTune, sweepWritesEveryRunToCsvAndRecommendsAMeasuredValueOfEachKnob) {

@@ -126,6 +126,7 @@ nlohmann::ordered_json bench_json(const BenchConfig& c, const BenchResult& r) {
     j["store"] = c.store.rfind("log:", 0) == 0 ? "log" : c.store;
     if (c.store != "memory") j["durability"] = c.durability;
     j["retain_events"] = c.retain_events;
+    j["rt_priority"] = c.rt_priority;
     j["first_available"] = r.first_available;
     j["ring_capacity"] = c.ring_capacity;
     j["slot_bytes"] = c.slot_bytes;
@@ -236,9 +237,10 @@ void add_bench_command(CLI::App& app, std::function<int()>& run) {
   cmd->add_option("--pool-threads", cli->many.pool_threads,
                   "Many sessions: a sequencer pool of this many threads instead of the default pool")
       ->check(CLI::Range(0u, 1024u));
-  cmd->add_option("--rt-priority", cli->many.rt_priority,
-                  "Many sessions: an own sequencer pool whose threads run SCHED_FIFO at this priority, and the "
-                  "fairness phase's trickle subscriber at this + 1 (needs CAP_SYS_NICE; docs/tuning.md)")
+  cmd->add_option("--rt-priority", cli->config.rt_priority,
+                  "An own sequencer pool whose threads run SCHED_FIFO at this priority, and the subscribers at "
+                  "this + 1 (many sessions: the fairness phase's trickle subscriber); needs CAP_SYS_NICE "
+                  "(docs/tuning.md)")
       ->check(CLI::Range(1, 98));
   cmd->add_flag("--json", cli->json, "Print one JSON object on stdout (peers' field names); = --format json");
   cmd->add_option("--format", cli->format, "Output format: text (a report) or json (one JSON object, as --json)")
@@ -255,6 +257,7 @@ void add_bench_command(CLI::App& app, std::function<int()>& run) {
         if (c.rate > 0) m.rate = c.rate;
         if (c.duration_s > 0) m.duration_s = c.duration_s;
         m.store = c.store;
+        m.rt_priority = c.rt_priority;
         if (m.store != "memory" && (m.store.rfind("log:", 0) != 0 || m.store.size() == 4)) {
           std::cerr << "sessionring bench: --store must be memory or log:DIR\n";
           return kExitUsage;

@@ -7,6 +7,7 @@
 #pragma once
 #include "bench_runner.hpp"
 #include "mutex_engine.hpp"
+#include "rt_priority.hpp"
 
 #include <sessionring/log_store.hpp>
 #include <sessionring/session_server.hpp>
@@ -53,6 +54,7 @@ inline SessionOptions engine_options(const BenchConfig& c) {
   o.queue = c.queue;
   o.wait = c.wait;
   o.max_producers = std::max<std::uint32_t>(256, std::max(c.producers, c.run_slots) + 2);
+  if (c.rt_priority > 0) o.pool = make_rt_pool(c.rt_priority, 0);  // throws, naming the reason
   return o;
 }
 

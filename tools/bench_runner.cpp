@@ -135,6 +135,12 @@ RoundOut run_round(Eng& eng, std::vector<typename Eng::Sub>& subs, const BenchCo
         me.checksum += v.sequence_number ^ tag ^ last;
         if (ts != 0 && record) me.hist.record(now_ns() - ts);
       };
+      if (c.rt_priority > 0) {
+        if (std::string why = run_fifo(c.rt_priority + 1); !why.empty()) {
+          std::fprintf(stderr, "sessionring bench: %s (a subscriber)\n", why.c_str());
+          ++me.errors;
+        }
+      }
       ready.fetch_add(1, std::memory_order_release);  // pairs with the control thread's acquire
       Clock::time_point deadline{};  // reused while events flow: poll_wait only waits when idle
       auto last_progress = Clock::now();
@@ -432,6 +438,7 @@ std::string check(const BenchConfig& c) {
   if (c.churn_subscribers > 1024) return "--churn-subscribers must be at most 1024";
   if (c.retain_events > (std::uint64_t{1} << 62)) return "--retain-events must be at most 2^62";
   if (c.retain_events > 0 && c.engine == "mutex") return "--engine mutex keeps every event: drop --retain-events";
+  if (c.rt_priority > 0 && c.engine == "mutex") return "--engine mutex has no sequencer pool: drop --rt-priority";
   return {};
 }
 

@@ -46,6 +46,9 @@ struct BenchConfig {
   /// (churn_subscriber.hpp); -1 = 2 when duration_s > 0, else 0.
   int churn_subscribers = -1;
   bool progress = false;                ///< progress bar on stderr (only if it is a terminal)
+  /// > 0: an own sequencer pool whose threads run SCHED_FIFO at this priority and subscribers
+  /// at this + 1 (rt_priority.hpp; docs/tuning.md); the producers keep the normal policy.
+  int rt_priority = 0;
 };
 
 struct BenchResult {

@@ -1,6 +1,7 @@
 #include "sessions_bench.hpp"
 
 #include "latency_histogram.hpp"
+#include "rt_priority.hpp"
 
 #include <sessionring/log_store.hpp>
 #include <sessionring/memory_store.hpp>
@@ -9,8 +10,6 @@
 
 #include <dirent.h>
 #include <malloc.h>
-#include <pthread.h>
-#include <sched.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -18,9 +17,7 @@
 #include <charconv>
 #include <chrono>
 #include <cstdio>
-#include <cstring>
 #include <fstream>
-#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <thread>
@@ -48,16 +45,6 @@ std::uint32_t entries(const char* dir) {
 
 std::uint32_t thread_count() { return entries("/proc/self/task"); }
 std::uint32_t fd_count() { return entries("/proc/self/fd") - 1; }  // minus the one opendir holds
-
-/// --rt-priority: the calling thread to SCHED_FIFO at `priority`; empty, or why it failed.
-std::string run_fifo(int priority) {
-  sched_param sp{};
-  sp.sched_priority = priority;
-  const int rc = ::pthread_setschedparam(::pthread_self(), SCHED_FIFO, &sp);
-  if (rc == 0) return {};
-  return "--rt-priority: SCHED_FIFO priority " + std::to_string(priority) + ": " + std::strerror(rc) +
-         " (needs root, CAP_SYS_NICE or an RLIMIT_RTPRIO of at least " + std::to_string(priority) + ")";
-}
 
 /// Heap bytes in use (glibc mallinfo2: allocated and not freed), in KiB. RSS does not shrink
 /// when memory is freed into malloc's arenas; this does.
@@ -176,20 +163,12 @@ SessionsBenchResult run_sessions_bench(const SessionsBenchConfig& c) {
     store = *st;
   }
   std::shared_ptr<SequencerPool> pool;
-  if (c.pool_threads != 0 || c.rt_priority > 0) {
+  if (c.rt_priority > 0) {
+    pool = make_rt_pool(c.rt_priority, c.pool_threads);
+  } else if (c.pool_threads != 0) {
     SequencerPool::Options po;
     po.threads = c.pool_threads;
-    std::mutex failed_mutex;
-    std::string failed;  // guarded by failed_mutex; read after create() (every hook has run)
-    if (c.rt_priority > 0)
-      po.on_thread_start = [&](std::uint32_t) {
-        std::string why = run_fifo(c.rt_priority);
-        std::lock_guard lock(failed_mutex);
-        if (failed.empty()) failed = std::move(why);
-      };
-    pool = SequencerPool::create(std::move(po)).value();
-    std::lock_guard lock(failed_mutex);
-    if (!failed.empty()) throw std::runtime_error(failed + " (a sequencer pool thread)");
+    pool = SequencerPool::create(po).value();
   }
   const std::string prefix = "bench-" + std::to_string(::getpid()) + "-";
   auto server_options = [&](const std::string& id) {
