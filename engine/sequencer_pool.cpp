@@ -172,6 +172,10 @@ struct SequencerPool::Impl : std::enable_shared_from_this<SequencerPool::Impl> {
   }
 
   void worker() {
+    // After on_thread_start: a real-time thread never helps (below). Its help, page faults of
+    // another session's next chunk, would hold a core at real-time priority for milliseconds
+    // while the normal-priority producers and subscribers wait (design §13).
+    const bool may_help = !detail::is_realtime_thread();
     std::unique_lock lock(mutex);
     for (;;) {
       const auto now = Clock::now();
@@ -206,7 +210,7 @@ struct SequencerPool::Impl : std::enable_shared_from_this<SequencerPool::Impl> {
       // Nothing to serve: help a saturated session another thread serves, then look again soon
       // (its store's preparation, e.g. the MemoryStore's next arena block, design §13).
       auto wake = timers.empty() ? Clock::time_point::max() : timers.top().when;
-      if (std::shared_ptr<SessionCore::PoolHandle> h = next_saturated(); h) {
+      if (std::shared_ptr<SessionCore::PoolHandle> h = may_help ? next_saturated() : nullptr; h) {
         lock.unlock();
         const bool helped = help(*h);
         h.reset();

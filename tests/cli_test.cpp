@@ -549,7 +549,7 @@ TEST(CliBench, outOfRangeRtPriorityIsUsageError) {
 // the process may not use SCHED_FIFO the bench says so and exits 1: skipped there.
 TEST(CliBench, manySessionsOnARealTimePoolDeliverEveryEventOnce) {
   auto r = cli({"bench", "--sessions", "20", "--active", "2", "--rate", "1000", "--duration", "0.5",
-                "--fairness-seconds", "0.5", "--rt-priority", "5", "--json"});
+                "--fairness-seconds", "1", "--rt-priority", "5", "--json"});
   if (r.exit_code == 1 && r.err.find("SCHED_FIFO") != std::string::npos) GTEST_SKIP() << r.err;
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   const auto j = nlohmann::json::parse(r.out);
